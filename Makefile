@@ -1,0 +1,106 @@
+# mutls - TLS 1.3 and mutual TLS.
+#   make            library (static + shared), the mutls CLI, mutls.pc
+#   make demo       install what is missing, build, run the main job on loopback
+#   make check      install test peers, build with ASan+UBSan, run every test
+#   make fuzz       libFuzzer targets, run for FUZZ_SECONDS each
+#   make install    PREFIX=/usr/local DESTDIR=
+CC ?= cc
+PREFIX ?= /usr/local
+DESTDIR ?=
+B ?= build
+SAN ?= 0
+FUZZ_SECONDS ?= 60
+
+VERSION := 0.1.0
+SOVER := 0
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter
+CFLAGS ?= -O2 -g
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -fvisibility=hidden -fPIC -Iinclude -Isrc $(CFLAGS)
+LDLIBS := -lcrypto -lpthread
+ifeq ($(SAN),1)
+ALL_CFLAGS += -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+SAN_LDFLAGS := -fsanitize=address,undefined
+endif
+
+LIB_SRCS := $(sort $(wildcard src/*.c src/msg/*.c src/crypto/*.c))
+LIB_OBJS := $(LIB_SRCS:%.c=$(B)/obj/%.o)
+CLI_SRCS := $(sort $(wildcard tools/mutls/*.c))
+CLI_OBJS := $(CLI_SRCS:%.c=$(B)/obj/%.o)
+TEST_SRCS := $(sort $(wildcard tests/unit/test_*.c tests/vectors/test_*.c tests/negative/test_*.c))
+TEST_BINS := $(TEST_SRCS:tests/%.c=$(B)/tests/%)
+TEST_COMMON := $(sort $(wildcard tests/common/*.c))
+TEST_COMMON_OBJS := $(TEST_COMMON:%.c=$(B)/obj/%.o)
+
+STATIC := $(B)/libmutls.a
+SHARED := $(B)/libmutls.so.$(SOVER)
+CLI := $(B)/mutls
+
+.PHONY: all lib cli tests check demo fuzz fuzz-build install uninstall clean deps-demo deps-check format bench
+all: lib cli $(B)/mutls.pc
+
+lib: $(STATIC) $(SHARED)
+cli: $(CLI)
+tests: $(TEST_BINS) $(CLI)
+
+$(B)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+$(STATIC): $(LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(SHARED): $(LIB_OBJS)
+	$(CC) -shared -Wl,-soname,libmutls.so.$(SOVER) $(SAN_LDFLAGS) -o $@ $^ $(LDLIBS)
+	ln -sf libmutls.so.$(SOVER) $(B)/libmutls.so
+
+$(CLI): $(CLI_OBJS) $(STATIC)
+	$(CC) $(SAN_LDFLAGS) -o $@ $(CLI_OBJS) $(STATIC) $(LDLIBS)
+
+$(B)/tests/%: tests/%.c $(STATIC) $(TEST_COMMON_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Itests -o $@ $< $(TEST_COMMON_OBJS) $(STATIC) $(SAN_LDFLAGS) $(LDLIBS)
+
+$(B)/mutls.pc: mutls.pc.in
+	@mkdir -p $(B)
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
+
+deps-demo:
+	@scripts/deps.sh demo
+deps-check:
+	@scripts/deps.sh check
+
+demo: deps-demo
+	$(MAKE) all
+	scripts/demo.sh $(B)
+
+check: deps-check
+	$(MAKE) B=build-san SAN=1 CC=$(CC) tests
+	tests/run.sh build-san
+
+fuzz-build:
+	$(MAKE) -f tests/fuzz/fuzz.mk
+
+fuzz: fuzz-build
+	tests/fuzz/run.sh $(FUZZ_SECONDS)
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	install -m 644 include/mutls.h $(DESTDIR)$(PREFIX)/include/
+	install -m 644 $(STATIC) $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(SHARED) $(DESTDIR)$(PREFIX)/lib/
+	ln -sf libmutls.so.$(SOVER) $(DESTDIR)$(PREFIX)/lib/libmutls.so
+	install -m 755 $(CLI) $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 $(B)/mutls.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/include/mutls.h $(DESTDIR)$(PREFIX)/lib/libmutls.* \
+	  $(DESTDIR)$(PREFIX)/bin/mutls $(DESTDIR)$(PREFIX)/lib/pkgconfig/mutls.pc
+
+format:
+	clang-format -i $(LIB_SRCS) $(wildcard src/*.h src/*/*.h include/*.h) $(CLI_SRCS)
+
+clean:
+	rm -rf build build-san build-fuzz
+
+-include $(LIB_OBJS:.o=.d) $(CLI_OBJS:.o=.d)

@@ -1,0 +1,211 @@
+/*
+ * mutls.h - TLS 1.3 and mutual TLS. The one public header.
+ *
+ * A config holds what is expensive and shared: identity (certificate chain
+ * and private key), trust anchors, preferences. It is reference counted and
+ * becomes immutable the moment a connection uses it: setters then fail with
+ * MUTLS_E_CONFIG_FROZEN.
+ *
+ * A connection is sans-I/O at its core: feed it ciphertext with
+ * mutls_conn_recv(), take ciphertext from it with mutls_conn_send(). The
+ * socket helpers (mutls_conn_set_fd, mutls_handshake, mutls_read,
+ * mutls_write, mutls_shutdown) sit on top, for blocking and non-blocking
+ * descriptors.
+ *
+ * Every failure has a stable code (mutls_error), the TLS alert sent or
+ * received, and one sentence naming the cause and the fix
+ * (mutls_conn_explain).
+ *
+ * Ownership: strings returned by getters belong to the object they came
+ * from and live as long as it. Pointers passed in are copied unless stated.
+ */
+#ifndef MUTLS_H
+#define MUTLS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define MUTLS_API __attribute__((visibility("default")))
+#else
+#define MUTLS_API
+#endif
+
+#define MUTLS_VERSION "0.1.0"
+
+/* Return values of calls that move a connection forward. */
+#define MUTLS_OK 0
+#define MUTLS_ERR (-1)        /* failed: see mutls_conn_error/explain */
+#define MUTLS_WANT_READ (-2)  /* needs more input from the peer */
+#define MUTLS_WANT_WRITE (-3) /* output is waiting: socket not writable */
+#define MUTLS_CLOSED (-4)     /* the peer sent close_notify */
+
+/* Stable error codes. Numbers never change meaning. */
+typedef enum {
+  MUTLS_E_NONE = 0,
+  MUTLS_E_INTERNAL = 1,           /* a bug or libcrypto failure */
+  MUTLS_E_NOMEM = 2,
+  MUTLS_E_CONFIG = 3,             /* the config is incomplete or a setting is invalid */
+  MUTLS_E_CONFIG_FROZEN = 4,      /* setter called after a connection used the config */
+  MUTLS_E_STATE = 5,              /* call not valid in this state */
+  MUTLS_E_IO = 6,                 /* the socket failed (errno in the sentence) */
+  MUTLS_E_EOF = 7,                /* TCP closed without close_notify */
+  MUTLS_E_DECODE = 10,            /* malformed message            -> decode_error */
+  MUTLS_E_UNEXPECTED_MESSAGE = 11,/* message not valid here       -> unexpected_message */
+  MUTLS_E_ILLEGAL_PARAMETER = 12, /* field with a forbidden value -> illegal_parameter */
+  MUTLS_E_PROTOCOL_VERSION = 13,  /* peer does not speak TLS 1.3  -> protocol_version */
+  MUTLS_E_NO_SHARED_CIPHER = 14,  /* -> handshake_failure */
+  MUTLS_E_NO_SHARED_GROUP = 15,   /* -> handshake_failure */
+  MUTLS_E_NO_SHARED_SIGALG = 16,  /* -> handshake_failure */
+  MUTLS_E_MISSING_EXTENSION = 17, /* -> missing_extension */
+  MUTLS_E_UNSUPPORTED_EXTENSION = 18, /* -> unsupported_extension */
+  MUTLS_E_NO_APPLICATION_PROTOCOL = 19, /* ALPN mismatch -> no_application_protocol */
+  MUTLS_E_BAD_RECORD_MAC = 20,    /* record failed to decrypt     -> bad_record_mac */
+  MUTLS_E_RECORD_OVERFLOW = 21,   /* record too long              -> record_overflow */
+  MUTLS_E_BAD_FINISHED = 22,      /* Finished did not verify      -> decrypt_error */
+  MUTLS_E_BAD_SIGNATURE = 23,     /* CertificateVerify wrong      -> decrypt_error */
+  MUTLS_E_CERT_UNTRUSTED = 30,    /* no path to a trusted CA      -> unknown_ca */
+  MUTLS_E_CERT_EXPIRED = 31,      /* -> certificate_expired */
+  MUTLS_E_CERT_NOT_YET_VALID = 32,/* -> certificate_expired */
+  MUTLS_E_CERT_NAME_MISMATCH = 33,/* host name not in certificate -> bad_certificate */
+  MUTLS_E_CERT_BAD = 34,          /* unparsable or bad signature  -> bad_certificate */
+  MUTLS_E_CERT_UNSUPPORTED = 35,  /* wrong key usage / EKU / key  -> unsupported_certificate */
+  MUTLS_E_CERT_MISSING = 36,      /* peer sent no certificate     -> certificate_required */
+  MUTLS_E_PEER_ALERT = 40,        /* the peer sent a fatal alert (see alert_received) */
+  MUTLS_E_TIMEOUT = 41            /* a bounded wait expired */
+} mutls_error;
+
+/* Names: "MUTLS_E_CERT_EXPIRED"; alert names: "certificate_expired". */
+MUTLS_API const char *mutls_error_name(mutls_error e);
+MUTLS_API const char *mutls_alert_name(int alert);
+
+/* ---- configs ------------------------------------------------------------- */
+typedef struct mutls_config mutls_config;
+
+/* A new config with one reference. Defaults: TLS 1.3, every supported cipher
+ * suite (AES-128-GCM, AES-256-GCM, ChaCha20-Poly1305), groups X25519,
+ * secp256r1, secp384r1, every supported signature scheme, peer verified
+ * (clients check the server's chain and name). */
+MUTLS_API mutls_config *mutls_config_new(void);
+MUTLS_API mutls_config *mutls_config_ref(mutls_config *cfg);
+MUTLS_API void mutls_config_free(mutls_config *cfg); /* drops one reference; NULL ok */
+
+/* Each setter returns MUTLS_OK or MUTLS_ERR; mutls_config_error() then says
+ * why in one sentence. */
+MUTLS_API const char *mutls_config_error(const mutls_config *cfg);
+MUTLS_API mutls_error mutls_config_error_code(const mutls_config *cfg);
+
+/* Our certificate chain (PEM, leaf first, then intermediates) and its key. */
+MUTLS_API int mutls_config_set_identity_files(mutls_config *cfg, const char *chain_pem,
+                                              const char *key_pem);
+/* Trust anchors (PEM) used to verify the peer. */
+MUTLS_API int mutls_config_set_trust_file(mutls_config *cfg, const char *ca_pem);
+/* 1 (default): verify the peer's chain and (clients) its name. 0: accept any
+ * server certificate (testing only; the CertificateVerify is still checked). */
+MUTLS_API int mutls_config_set_verify_peer(mutls_config *cfg, int on);
+/* Preference lists, colon or comma separated, most preferred first:
+ *   cipher suites: TLS_AES_128_GCM_SHA256, TLS_AES_256_GCM_SHA384,
+ *                  TLS_CHACHA20_POLY1305_SHA256
+ *   groups:        x25519, secp256r1 (or P-256), secp384r1 (or P-384)
+ *   signature schemes: ecdsa_secp256r1_sha256, ecdsa_secp384r1_sha384,
+ *                  rsa_pss_rsae_sha256, rsa_pss_rsae_sha384,
+ *                  rsa_pss_rsae_sha512, ed25519
+ * A server picks by its own order. A client sends a key share for the first
+ * group only; the server may ask for another (HelloRetryRequest). */
+MUTLS_API int mutls_config_set_cipher_suites(mutls_config *cfg, const char *list);
+MUTLS_API int mutls_config_set_groups(mutls_config *cfg, const char *list);
+MUTLS_API int mutls_config_set_signature_schemes(mutls_config *cfg, const char *list);
+/* ALPN protocols, comma separated ("h2,http/1.1"). A server with ALPN
+ * configured refuses a client whose list shares none
+ * (no_application_protocol); a client without ALPN is served anyway. */
+MUTLS_API int mutls_config_set_alpn(mutls_config *cfg, const char *list);
+/* Appends the secrets of every connection to path in the SSLKEYLOGFILE
+ * format (for Wireshark). Anyone who reads that file can decrypt traffic. */
+MUTLS_API int mutls_config_set_keylog_file(mutls_config *cfg, const char *path);
+
+/* ---- connections ---------------------------------------------------------- */
+typedef struct mutls_conn mutls_conn;
+
+/* server_name: the host name (or IP literal) the server's certificate must
+ * match; also sent as SNI unless it is an IP literal. NULL skips the name
+ * check (only allowed with verification off). The conn holds a reference to
+ * cfg. NULL on allocation failure. */
+MUTLS_API mutls_conn *mutls_client_new(mutls_config *cfg, const char *server_name);
+MUTLS_API mutls_conn *mutls_server_new(mutls_config *cfg);
+/* Wipes secrets and frees; does not close the descriptor. NULL ok. */
+MUTLS_API void mutls_conn_free(mutls_conn *c);
+
+/* -- sans-I/O core -- */
+/* Consumes ciphertext from the peer. *used says how much was taken: the
+ * connection stops taking input while decrypted application data waits to be
+ * read. Returns MUTLS_OK or MUTLS_ERR (an alert for the peer is then queued:
+ * send it). */
+MUTLS_API int mutls_conn_recv(mutls_conn *c, const uint8_t *in, size_t len, size_t *used);
+/* Copies up to cap bytes of pending ciphertext into out. */
+MUTLS_API int mutls_conn_send(mutls_conn *c, uint8_t *out, size_t cap, size_t *produced);
+/* Bytes of ciphertext waiting to be sent. */
+MUTLS_API size_t mutls_conn_pending(const mutls_conn *c);
+/* 1 once the handshake has completed on this side. */
+MUTLS_API int mutls_conn_handshake_done(const mutls_conn *c);
+/* Decrypted application data: returns bytes read (> 0), MUTLS_WANT_READ,
+ * MUTLS_CLOSED or MUTLS_ERR. */
+MUTLS_API int mutls_conn_read(mutls_conn *c, void *buf, size_t len);
+/* Encrypts application data into the output queue: returns len or MUTLS_ERR.
+ * Only after the handshake. */
+MUTLS_API int mutls_conn_write(mutls_conn *c, const void *buf, size_t len);
+/* Queues close_notify. */
+MUTLS_API int mutls_conn_close(mutls_conn *c);
+
+/* -- sockets -- */
+/* The descriptor is not owned: the caller closes it after mutls_conn_free. */
+MUTLS_API int mutls_conn_set_fd(mutls_conn *c, int fd);
+/* Each returns MUTLS_OK (or a byte count), MUTLS_WANT_READ / MUTLS_WANT_WRITE
+ * on a non-blocking descriptor, MUTLS_CLOSED, or MUTLS_ERR. A blocking
+ * descriptor never sees the WANT values. */
+MUTLS_API int mutls_handshake(mutls_conn *c);
+MUTLS_API int mutls_read(mutls_conn *c, void *buf, size_t len);
+MUTLS_API int mutls_write(mutls_conn *c, const void *buf, size_t len);
+/* Sends close_notify and flushes it (does not wait for the peer's). */
+MUTLS_API int mutls_shutdown(mutls_conn *c);
+/* Flushes pending output to the descriptor. */
+MUTLS_API int mutls_flush(mutls_conn *c);
+
+/* ---- what was negotiated --------------------------------------------------- */
+MUTLS_API const char *mutls_conn_version(const mutls_conn *c);      /* "TLSv1.3" or NULL */
+MUTLS_API const char *mutls_conn_cipher_suite(const mutls_conn *c); /* "TLS_AES_128_GCM_SHA256" */
+MUTLS_API const char *mutls_conn_group(const mutls_conn *c);        /* "x25519" */
+/* The scheme the server signed with in its CertificateVerify. */
+MUTLS_API const char *mutls_conn_signature_scheme(const mutls_conn *c);
+MUTLS_API const char *mutls_conn_alpn(const mutls_conn *c);         /* NULL if none */
+MUTLS_API const char *mutls_conn_server_name(const mutls_conn *c);  /* SNI; NULL if none */
+MUTLS_API int mutls_conn_used_hrr(const mutls_conn *c);             /* 1 if HelloRetryRequest */
+MUTLS_API int mutls_conn_is_server(const mutls_conn *c);
+
+/* The peer's verified certificate (leaf), NULL if none. */
+MUTLS_API const char *mutls_conn_peer_subject(const mutls_conn *c);
+MUTLS_API const char *mutls_conn_peer_issuer(const mutls_conn *c);
+MUTLS_API const char *mutls_conn_peer_sans(const mutls_conn *c);    /* "DNS:x, IP:y" */
+MUTLS_API const char *mutls_conn_peer_not_after(const mutls_conn *c);
+MUTLS_API const char *mutls_conn_peer_fingerprint(const mutls_conn *c); /* SHA-256 hex */
+
+/* RFC 8446 7.5 exporter. context may be NULL (then an empty context). */
+MUTLS_API int mutls_conn_export(const mutls_conn *c, const char *label,
+                                const uint8_t *context, size_t context_len,
+                                uint8_t *out, size_t out_len);
+
+/* ---- why it failed ----------------------------------------------------------- */
+MUTLS_API mutls_error mutls_conn_error(const mutls_conn *c);
+/* TLS alert codes, or -1 if none. */
+MUTLS_API int mutls_conn_alert_sent(const mutls_conn *c);
+MUTLS_API int mutls_conn_alert_received(const mutls_conn *c);
+/* One sentence: the cause and, where one exists, the fix. "" if no error. */
+MUTLS_API const char *mutls_conn_explain(const mutls_conn *c);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

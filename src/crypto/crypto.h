@@ -1,0 +1,188 @@
+/*
+ * crypto.h - the only door from mutls to libcrypto.
+ *
+ * Everything cryptographic that the protocol engine needs is declared here and
+ * implemented in src/crypto/*.c, which are the only files allowed to include
+ * <openssl/...>.  Types are opaque; every function that can fail returns 0 on
+ * success and a negative value on failure (see each comment).
+ *
+ * Algorithm objects (EVP_MD, EVP_CIPHER, EVP_MAC, ...) are fetched once per
+ * process by mt_crypto_init() and never per handshake.
+ */
+#ifndef MUTLS_CRYPTO_H
+#define MUTLS_CRYPTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+/* Fetches algorithm objects once. Safe to call many times and from many
+ * threads (pthread_once inside). Returns 0, or -1 if libcrypto lacks
+ * something we need. */
+int mt_crypto_init(void);
+
+/* ---- randomness --------------------------------------------------------- */
+int mt_random(uint8_t *out, size_t len); /* 0 or -1 */
+
+/* ---- hashes, HMAC, HKDF ------------------------------------------------- */
+typedef enum { MT_SHA256 = 0, MT_SHA384 = 1 } mt_hash_alg;
+#define MT_MAX_HASH 48
+size_t mt_hash_len(mt_hash_alg alg);
+
+/* One-shot digest. out holds mt_hash_len(alg) bytes. */
+int mt_hash(mt_hash_alg alg, const uint8_t *in, size_t len, uint8_t *out);
+
+/* Incremental digest for the handshake transcript. */
+typedef struct mt_hash_ctx mt_hash_ctx;
+mt_hash_ctx *mt_hash_new(mt_hash_alg alg); /* NULL on failure */
+int mt_hash_update(mt_hash_ctx *h, const uint8_t *in, size_t len);
+/* Digest of everything so far, without ending the context. */
+int mt_hash_peek(const mt_hash_ctx *h, uint8_t *out);
+void mt_hash_free(mt_hash_ctx *h); /* NULL is fine */
+
+int mt_hmac(mt_hash_alg alg, const uint8_t *key, size_t key_len,
+            const uint8_t *in, size_t in_len, uint8_t *out);
+/* RFC 5869. salt may be NULL with salt_len 0 (then a zero salt of hash length). */
+int mt_hkdf_extract(mt_hash_alg alg, const uint8_t *salt, size_t salt_len,
+                    const uint8_t *ikm, size_t ikm_len, uint8_t *prk);
+int mt_hkdf_expand(mt_hash_alg alg, const uint8_t *prk, size_t prk_len,
+                   const uint8_t *info, size_t info_len, uint8_t *out,
+                   size_t out_len);
+
+/* ---- AEAD ---------------------------------------------------------------- */
+typedef enum {
+  MT_AES_128_GCM = 0,
+  MT_AES_256_GCM = 1,
+  MT_CHACHA20_POLY1305 = 2
+} mt_aead_alg;
+#define MT_AEAD_TAG 16
+#define MT_AEAD_NONCE 12
+#define MT_MAX_AEAD_KEY 32
+size_t mt_aead_key_len(mt_aead_alg alg);
+
+/* A keyed AEAD context for one direction. The key is copied into libcrypto's
+ * context; the caller wipes its copy. */
+typedef struct mt_aead mt_aead;
+mt_aead *mt_aead_new(mt_aead_alg alg, const uint8_t *key, int encrypt);
+/* out receives in_len + MT_AEAD_TAG bytes; out may equal in. */
+int mt_aead_seal(mt_aead *a, const uint8_t nonce[MT_AEAD_NONCE],
+                 const uint8_t *aad, size_t aad_len, const uint8_t *in,
+                 size_t in_len, uint8_t *out);
+/* in holds ciphertext followed by the tag (in_len >= MT_AEAD_TAG); out
+ * receives in_len - MT_AEAD_TAG bytes and may equal in. Returns -1 when the
+ * tag does not verify. */
+int mt_aead_open(mt_aead *a, const uint8_t nonce[MT_AEAD_NONCE],
+                 const uint8_t *aad, size_t aad_len, const uint8_t *in,
+                 size_t in_len, uint8_t *out);
+void mt_aead_free(mt_aead *a); /* wipes key material; NULL is fine */
+
+/* ---- key exchange (TLS NamedGroup code points) -------------------------- */
+#define MT_GROUP_SECP256R1 0x0017
+#define MT_GROUP_SECP384R1 0x0018
+#define MT_GROUP_X25519 0x001d
+#define MT_MAX_KEX_PUB 97    /* uncompressed P-384 point */
+#define MT_MAX_KEX_SECRET 48 /* P-384 x coordinate */
+
+typedef struct mt_kex mt_kex;
+/* Generates an ephemeral key for group; writes the TLS key_share encoding
+ * (raw 32 bytes for X25519, uncompressed point for NIST curves) to pub. */
+int mt_kex_generate(uint16_t group, mt_kex **out, uint8_t *pub, size_t *pub_len);
+/* Test hook (RFC 8448 vectors): builds the key from a given private scalar. */
+int mt_kex_from_private(uint16_t group, const uint8_t *priv, size_t priv_len,
+                        mt_kex **out, uint8_t *pub, size_t *pub_len);
+/* Derives the shared secret from the peer's key_share. Returns -1 if the
+ * peer's share is malformed or not on the curve (caller sends
+ * illegal_parameter), -2 on any other failure. Rejects an all-zero X25519
+ * result. */
+int mt_kex_derive(mt_kex *k, const uint8_t *peer, size_t peer_len,
+                  uint8_t *secret, size_t *secret_len);
+void mt_kex_free(mt_kex *k);
+
+/* ---- signatures (TLS SignatureScheme code points) ----------------------- */
+#define MT_SIG_ECDSA_SECP256R1_SHA256 0x0403
+#define MT_SIG_ECDSA_SECP384R1_SHA384 0x0503
+#define MT_SIG_RSA_PSS_RSAE_SHA256 0x0804
+#define MT_SIG_RSA_PSS_RSAE_SHA384 0x0805
+#define MT_SIG_RSA_PSS_RSAE_SHA512 0x0806
+#define MT_SIG_ED25519 0x0807
+#define MT_MAX_SIGNATURE 1024 /* up to RSA-8192 */
+
+typedef struct mt_pkey mt_pkey; /* a private key */
+/* Loads a PEM private key (PKCS#8, traditional RSA/EC). On failure returns
+ * NULL and writes one sentence to err. */
+mt_pkey *mt_pkey_load_file(const char *path, char *err, size_t err_len);
+mt_pkey *mt_pkey_load_pem(const uint8_t *pem, size_t len, char *err, size_t err_len);
+void mt_pkey_free(mt_pkey *k);
+/* 1 if the key can produce this scheme (right type, right curve), else 0. */
+int mt_pkey_supports(const mt_pkey *k, uint16_t scheme);
+/* sig_len: in = capacity, out = length. RSA-PSS uses salt = hash length. */
+int mt_sign(mt_pkey *k, uint16_t scheme, const uint8_t *msg, size_t msg_len,
+            uint8_t *sig, size_t *sig_len);
+
+/* ---- certificates -------------------------------------------------------- */
+#define MT_MAX_CHAIN 10
+
+typedef struct mt_chain mt_chain; /* a certificate chain, leaf first */
+/* Loads every certificate from a PEM file, leaf first. */
+mt_chain *mt_chain_load_file(const char *path, char *err, size_t err_len);
+mt_chain *mt_chain_load_pem(const uint8_t *pem, size_t len, char *err, size_t err_len);
+/* Builds a chain from DER certificates received from a peer. Returns NULL
+ * (and a sentence in err) if any certificate does not parse. */
+mt_chain *mt_chain_from_der(const uint8_t *const *der, const size_t *der_len,
+                            size_t n, char *err, size_t err_len);
+void mt_chain_free(mt_chain *c);
+size_t mt_chain_count(const mt_chain *c);
+/* DER of certificate i; valid as long as the chain. */
+const uint8_t *mt_chain_der(const mt_chain *c, size_t i, size_t *len);
+/* 1 if the private key belongs to the chain's leaf. */
+int mt_chain_matches_key(const mt_chain *c, const mt_pkey *k);
+/* 1 if the leaf's public key can verify this scheme. */
+int mt_chain_leaf_supports(const mt_chain *c, uint16_t scheme);
+/* Verifies sig over msg with the leaf's public key. 0 good, -1 bad
+ * signature, -2 scheme does not match the key. */
+int mt_chain_leaf_verify(const mt_chain *c, uint16_t scheme,
+                         const uint8_t *msg, size_t msg_len,
+                         const uint8_t *sig, size_t sig_len);
+/* Text about the leaf, for logs and the API: written NUL-terminated,
+ * truncated to fit. */
+void mt_chain_leaf_subject(const mt_chain *c, char *out, size_t len); /* "CN=api,O=x" */
+void mt_chain_leaf_issuer(const mt_chain *c, char *out, size_t len);
+/* "DNS:a.example, IP:127.0.0.1, URI:spiffe://..." */
+void mt_chain_leaf_sans(const mt_chain *c, char *out, size_t len);
+/* notAfter / notBefore as "2026-11-20 12:00:00 UTC" */
+void mt_chain_leaf_not_after(const mt_chain *c, char *out, size_t len);
+void mt_chain_leaf_not_before(const mt_chain *c, char *out, size_t len);
+/* SHA-256 of the leaf's DER, 32 bytes. */
+int mt_chain_leaf_fingerprint(const mt_chain *c, uint8_t out[32]);
+
+/* A set of trust anchors (an X509_STORE inside). */
+typedef struct mt_trust mt_trust;
+mt_trust *mt_trust_load_file(const char *path, char *err, size_t err_len);
+void mt_trust_free(mt_trust *t);
+
+/* Outcome of chain verification: a code, and one sentence that names the
+ * cause with its specifics (dates, names) and, where one exists, the fix. */
+typedef enum {
+  MT_VERIFY_OK = 0,
+  MT_VERIFY_UNTRUSTED,     /* no path to a trust anchor   -> unknown_ca */
+  MT_VERIFY_EXPIRED,       /* a certificate's notAfter passed -> certificate_expired */
+  MT_VERIFY_NOT_YET_VALID, /* notBefore in the future   -> certificate_expired */
+  MT_VERIFY_NAME_MISMATCH, /* host name / IP not in the leaf -> bad_certificate */
+  MT_VERIFY_BAD_PURPOSE,   /* EKU / key usage forbid this use -> unsupported_certificate */
+  MT_VERIFY_BAD_SIGNATURE, /* a certificate's signature is wrong -> bad_certificate */
+  MT_VERIFY_CHAIN_TOO_LONG,/* -> bad_certificate */
+  MT_VERIFY_OTHER          /* anything else -> bad_certificate */
+} mt_verify_code;
+
+typedef enum { MT_PURPOSE_SERVER = 0, MT_PURPOSE_CLIENT = 1 } mt_purpose;
+
+/* Verifies chain against trust at time `now` (0 = current time) for the
+ * given purpose. If name is non-NULL it must match the leaf: an IPv4/IPv6
+ * literal is checked against IP SANs, anything else against DNS SANs
+ * (wildcards in the left-most label only), falling back to the CN only when
+ * the leaf has no SAN at all. why receives one sentence. */
+mt_verify_code mt_verify_chain(const mt_trust *trust, const mt_chain *chain,
+                               mt_purpose purpose, const char *name,
+                               time_t now, char *why, size_t why_len);
+
+#endif
