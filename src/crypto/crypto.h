@@ -2,7 +2,7 @@
  * crypto.h - the only door from mutls to libcrypto.
  *
  * Everything cryptographic that the protocol engine needs is declared here and
- * implemented in src/crypto/*.c, which are the only files allowed to include
+ * implemented in the .c files of src/crypto/, the only files allowed to include
  * <openssl/...>.  Types are opaque; every function that can fail returns 0 on
  * success and a negative value on failure (see each comment).
  *

@@ -1,0 +1,294 @@
+/* conn.c - the connection object and its sans-I/O API. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+void mt_config_freeze(mutls_config *cfg);
+
+static mutls_conn *conn_new(mutls_config *cfg, int is_server) {
+  if (!cfg || mt_crypto_init() != 0) return NULL;
+  mutls_conn *c = calloc(1, sizeof *c);
+  if (!c) return NULL;
+  c->in = malloc(MT_MAX_RECORD);
+  if (!c->in) {
+    free(c);
+    return NULL;
+  }
+  c->cfg = mutls_config_ref(cfg);
+  mt_config_freeze(cfg);
+  c->is_server = is_server;
+  c->fd = -1;
+  c->alert_sent = c->alert_received = -1;
+  c->state = is_server ? ST_S_WAIT_CH : ST_START;
+  mt_w_init(&c->hs_in, MT_MAX_HANDSHAKE_MESSAGE + 4 + MT_MAX_PLAINTEXT);
+  mt_w_init(&c->out, (size_t)64 << 20);
+  mt_w_init(&c->th_buf, 2 * (MT_MAX_HANDSHAKE_MESSAGE + 4));
+  return c;
+}
+
+mutls_conn *mutls_client_new(mutls_config *cfg, const char *server_name) {
+  if (server_name && strlen(server_name) >= sizeof(((mutls_conn *)0)->server_name)) return NULL;
+  mutls_conn *c = conn_new(cfg, 0);
+  if (!c) return NULL;
+  if (server_name) strcpy(c->server_name, server_name);
+  if (!server_name && cfg->verify_peer)
+    mt_fail(c, MUTLS_E_CONFIG, -1,
+            "a client that verifies the server needs the server's name; pass it to "
+            "mutls_client_new or turn verification off");
+  else if (cfg->verify_peer && !cfg->trust)
+    mt_fail(c, MUTLS_E_CONFIG, -1,
+            "the client has no trust store to verify the server with; set one with "
+            "mutls_config_set_trust_file (mutls client --cacert)");
+  return c;
+}
+
+mutls_conn *mutls_server_new(mutls_config *cfg) {
+  mutls_conn *c = conn_new(cfg, 1);
+  if (c && (!cfg->chain || !cfg->key))
+    mt_fail(c, MUTLS_E_CONFIG, -1,
+            "the server has no certificate and key; set them with "
+            "mutls_config_set_identity_files (mutls server --cert --key)");
+  return c;
+}
+
+void mutls_conn_free(mutls_conn *c) {
+  if (!c) return;
+  mt_dir_clear(&c->rd);
+  mt_dir_clear(&c->wr);
+  mt_w_free(&c->hs_in);
+  mt_w_free(&c->out);
+  mt_w_free(&c->th_buf);
+  mt_hash_free(c->th);
+  mt_kex_free(c->kex);
+  mt_chain_free(c->peer_chain);
+  free(c->cookie);
+  free(c->cr_context);
+  mt_wipe(c->in, MT_MAX_RECORD);
+  free(c->in);
+  mutls_config_free(c->cfg);
+  mt_wipe(c, sizeof *c);
+  free(c);
+}
+
+int mt_fail(mutls_conn *c, mutls_error code, int alert, const char *fmt, ...) {
+  if (c->state == ST_FAILED) return -1;
+  c->state = ST_FAILED;
+  c->err = code;
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(c->why, sizeof c->why, fmt, ap);
+  va_end(ap);
+  if (alert >= 0) {
+    uint8_t a[2] = {2, (uint8_t)alert};
+    c->alert_sent = alert;
+    /* Drop any half-sent flight; the alert is what the peer needs. */
+    if (c->out_off == 0) c->out.len = 0;
+    mt_record_write(c, CT_ALERT, a, 2);
+  }
+  return -1;
+}
+
+size_t mt_hs_begin(mt_writer *w, uint8_t type) {
+  mt_w_u8(w, type);
+  return mt_w_begin(w, 3);
+}
+
+void mt_hs_end(mt_writer *w, size_t token) { mt_w_end(w, token, 3); }
+
+int mt_send_handshake(mutls_conn *c, const uint8_t *msg, size_t len) {
+  if (mt_transcript_add(c, msg, len) != 0 || mt_record_write(c, CT_HANDSHAKE, msg, len) != 0)
+    return mt_fail(c, MUTLS_E_NOMEM, ALERT_INTERNAL_ERROR, "out of memory building a message");
+  return 0;
+}
+
+int mt_send_ccs(mutls_conn *c) {
+  static const uint8_t one = 1;
+  int enc = c->wr_encrypted;
+  c->wr_encrypted = 0; /* CCS is never protected */
+  int rc = mt_record_write(c, CT_CHANGE_CIPHER_SPEC, &one, 1);
+  c->wr_encrypted = enc;
+  return rc;
+}
+
+void mt_keylog(mutls_conn *c, const char *label, const uint8_t *secret) {
+  mutls_config *cfg = c->cfg;
+  if (!cfg->keylog) return;
+  char cr[65], sec[2 * MT_MAX_HASH + 1];
+  mt_hex(c->client_random, 32, cr);
+  mt_hex(secret, c->hlen, sec);
+  pthread_mutex_lock(&cfg->keylog_lock);
+  fprintf(cfg->keylog, "%s %s %s\n", label, cr, sec);
+  fflush(cfg->keylog);
+  pthread_mutex_unlock(&cfg->keylog_lock);
+  mt_wipe(sec, sizeof sec);
+}
+
+int mt_random_bytes(mutls_conn *c, uint8_t *out, size_t len) {
+  if (c->test.active && len == 32) {
+    memcpy(out, c->test.random, 32);
+    return 0;
+  }
+  return mt_random(out, len);
+}
+
+int mt_kex_new(mutls_conn *c, uint16_t group) {
+  mt_kex_free(c->kex);
+  c->kex = NULL;
+  c->kex_pub_len = sizeof c->kex_pub;
+  if (c->test.active && c->test.kex_group == group)
+    return mt_kex_from_private(group, c->test.kex_priv, c->test.kex_priv_len, &c->kex,
+                               c->kex_pub, &c->kex_pub_len);
+  return mt_kex_generate(group, &c->kex, c->kex_pub, &c->kex_pub_len);
+}
+
+void mt_test_inject_set(mutls_conn *c, const mt_test_inject *t) { c->test = *t; }
+
+static int ensure_started(mutls_conn *c) {
+  if (c->state == ST_START && !c->is_server) return mt_client_start(c);
+  return 0;
+}
+
+int mutls_conn_recv(mutls_conn *c, const uint8_t *in, size_t len, size_t *used) {
+  size_t dummy;
+  if (!used) used = &dummy;
+  *used = 0;
+  if (ensure_started(c) != 0 || c->state == ST_FAILED) return MUTLS_ERR;
+  return mt_record_recv(c, in, len, used) == 0 ? MUTLS_OK : MUTLS_ERR;
+}
+
+int mutls_conn_send(mutls_conn *c, uint8_t *out, size_t cap, size_t *produced) {
+  size_t dummy;
+  if (!produced) produced = &dummy;
+  *produced = 0;
+  ensure_started(c); /* a failure still leaves its alert to send */
+  size_t n = c->out.len - c->out_off;
+  if (n > cap) n = cap;
+  if (n) memcpy(out, c->out.buf + c->out_off, n);
+  c->out_off += n;
+  *produced = n;
+  if (c->out_off == c->out.len) {
+    c->out.len = 0;
+    c->out_off = 0;
+  }
+  return c->state == ST_FAILED && !n && c->err != MUTLS_E_NONE ? MUTLS_ERR : MUTLS_OK;
+}
+
+size_t mutls_conn_pending(const mutls_conn *c) {
+  if (c->state == ST_START && !c->is_server) ensure_started((mutls_conn *)c);
+  return c->out.len - c->out_off;
+}
+
+int mutls_conn_handshake_done(const mutls_conn *c) { return c && c->state == ST_CONNECTED; }
+
+int mutls_conn_read(mutls_conn *c, void *buf, size_t len) {
+  if (c->app_len) {
+    size_t n = len < c->app_len ? len : c->app_len;
+    if (n > INT32_MAX) n = INT32_MAX;
+    memcpy(buf, c->in + c->app_off, n);
+    c->app_off += n;
+    c->app_len -= n;
+    return (int)n;
+  }
+  if (c->got_close) return MUTLS_CLOSED;
+  if (c->state == ST_FAILED) return MUTLS_ERR;
+  return MUTLS_WANT_READ;
+}
+
+int mutls_conn_write(mutls_conn *c, const void *buf, size_t len) {
+  if (c->state != ST_CONNECTED || c->sent_close || len > INT32_MAX) {
+    if (c->state != ST_FAILED)
+      mt_fail(c, MUTLS_E_STATE, -1, "mutls_conn_write called %s",
+              c->sent_close ? "after close" : "before the handshake completed");
+    return MUTLS_ERR;
+  }
+  if (len == 0) return 0;
+  if (mt_record_write(c, CT_APPLICATION_DATA, buf, len) != 0) {
+    mt_fail(c, MUTLS_E_NOMEM, ALERT_INTERNAL_ERROR, "out of memory queueing application data");
+    return MUTLS_ERR;
+  }
+  return (int)len;
+}
+
+int mutls_conn_close(mutls_conn *c) {
+  static const uint8_t cn[2] = {1, ALERT_CLOSE_NOTIFY};
+  if (c->sent_close || c->state == ST_FAILED) return MUTLS_OK;
+  c->sent_close = 1;
+  return mt_record_write(c, CT_ALERT, cn, 2) == 0 ? MUTLS_OK : MUTLS_ERR;
+}
+
+/* ---- getters ---------------------------------------------------------------- */
+const char *mutls_conn_version(const mutls_conn *c) {
+  return c->suite && c->state == ST_CONNECTED ? "TLSv1.3" : NULL;
+}
+const char *mutls_conn_cipher_suite(const mutls_conn *c) {
+  return c->suite ? c->suite->name : NULL;
+}
+const char *mutls_conn_group(const mutls_conn *c) { return mt_group_name(c->group); }
+const char *mutls_conn_signature_scheme(const mutls_conn *c) {
+  return mt_sigscheme_name(c->is_server ? c->our_scheme : c->peer_scheme);
+}
+const char *mutls_conn_alpn(const mutls_conn *c) { return c->alpn[0] ? c->alpn : NULL; }
+const char *mutls_conn_server_name(const mutls_conn *c) {
+  return c->server_name[0] ? c->server_name : NULL;
+}
+int mutls_conn_used_hrr(const mutls_conn *c) { return c->hrr; }
+int mutls_conn_is_server(const mutls_conn *c) { return c->is_server; }
+
+#define PEER_FIELD(fn, field)                                                                  \
+  const char *fn(const mutls_conn *c) { return c->peer_chain ? c->field : NULL; }
+PEER_FIELD(mutls_conn_peer_subject, peer_subject)
+PEER_FIELD(mutls_conn_peer_issuer, peer_issuer)
+PEER_FIELD(mutls_conn_peer_sans, peer_sans)
+PEER_FIELD(mutls_conn_peer_not_after, peer_not_after)
+PEER_FIELD(mutls_conn_peer_fingerprint, peer_fp)
+
+mutls_error mutls_conn_error(const mutls_conn *c) { return c->err; }
+int mutls_conn_alert_sent(const mutls_conn *c) { return c->alert_sent; }
+int mutls_conn_alert_received(const mutls_conn *c) { return c->alert_received; }
+const char *mutls_conn_explain(const mutls_conn *c) { return c->why; }
+
+/* What a received alert most likely means, for the side that received it. */
+const char *mt_alert_cause(int alert, int we_are_server) {
+  switch (alert) {
+  case ALERT_PROTOCOL_VERSION:
+    return "the peer does not accept TLS 1.3 (it may be limited to TLS 1.2 or older)";
+  case ALERT_HANDSHAKE_FAILURE:
+    return "the peer found no cipher suite, group or signature scheme in common with us";
+  case ALERT_UNKNOWN_CA:
+    return we_are_server ? "the client does not trust the CA that issued our certificate; give "
+                           "it our CA (for mutls client: --cacert)"
+                         : "the server does not trust the CA that issued our certificate";
+  case ALERT_BAD_CERTIFICATE:
+    return "the peer rejected our certificate (for a client, often a host name that the "
+           "certificate does not list)";
+  case ALERT_CERTIFICATE_EXPIRED:
+    return "the peer says our certificate has expired or is not yet valid; renew it or check "
+           "the clocks";
+  case ALERT_UNSUPPORTED_CERTIFICATE:
+    return "the peer cannot use our certificate for this purpose (key usage, extended key "
+           "usage or key type)";
+  case ALERT_CERTIFICATE_REQUIRED:
+    return "the server requires a client certificate and none was sent";
+  case ALERT_DECRYPT_ERROR:
+    return "the peer could not verify a signature or Finished from us";
+  case ALERT_BAD_RECORD_MAC:
+    return "the peer could not decrypt our records";
+  case ALERT_DECODE_ERROR:
+  case ALERT_ILLEGAL_PARAMETER:
+  case ALERT_UNEXPECTED_MESSAGE:
+    return "the peer found something it could not accept in what we sent (a protocol error on "
+           "one side)";
+  case ALERT_NO_APPLICATION_PROTOCOL:
+    return "the peer shares none of our ALPN protocols";
+  case ALERT_UNRECOGNIZED_NAME:
+    return "the server has no certificate for the name we asked for (SNI)";
+  case ALERT_ACCESS_DENIED:
+    return "the peer verified our certificate but its policy refuses our identity";
+  case ALERT_MISSING_EXTENSION:
+    return "the peer expected an extension we did not send";
+  case ALERT_INTERNAL_ERROR:
+    return "the peer hit an internal error";
+  default: return "the peer aborted the connection";
+  }
+}

@@ -1,0 +1,162 @@
+/* hash.c - SHA-256/384, the transcript hash, HMAC and HKDF (RFC 5869). */
+#include "crypto/internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+
+size_t mt_hash_len(mt_hash_alg alg) {
+  switch (alg) {
+  case MT_SHA256: return 32;
+  case MT_SHA384: return 48;
+  }
+  return 0;
+}
+
+int mt_hash(mt_hash_alg alg, const uint8_t *in, size_t len, uint8_t *out) {
+  if (mt_crypto_init() != 0) return -1;
+  const EVP_MD *md = mt_md_of(alg);
+  if (md == NULL || EVP_Digest(in, len, out, NULL, md, NULL) != 1) {
+    ERR_clear_error();
+    return -1;
+  }
+  return 0;
+}
+
+struct mt_hash_ctx {
+  mt_hash_alg alg;
+  EVP_MD_CTX *md;
+  /* Scratch for mt_hash_peek, allocated once so a peek allocates nothing.
+   * Peeking through a const handle still writes here: a transcript belongs
+   * to one connection, so this is never shared between threads. */
+  EVP_MD_CTX *scratch;
+};
+
+mt_hash_ctx *mt_hash_new(mt_hash_alg alg) {
+  if (mt_crypto_init() != 0 || mt_md_of(alg) == NULL) return NULL;
+  mt_hash_ctx *h = calloc(1, sizeof(*h));
+  if (h == NULL) return NULL;
+  h->alg = alg;
+  h->md = EVP_MD_CTX_new();
+  h->scratch = EVP_MD_CTX_new();
+  if (h->md == NULL || h->scratch == NULL || EVP_DigestInit_ex2(h->md, mt_md_of(alg), NULL) != 1) {
+    ERR_clear_error();
+    mt_hash_free(h);
+    return NULL;
+  }
+  return h;
+}
+
+int mt_hash_update(mt_hash_ctx *h, const uint8_t *in, size_t len) {
+  if (h == NULL) return -1;
+  if (len == 0) return 0;
+  if (EVP_DigestUpdate(h->md, in, len) != 1) {
+    ERR_clear_error();
+    return -1;
+  }
+  return 0;
+}
+
+int mt_hash_peek(const mt_hash_ctx *h, uint8_t *out) {
+  if (h == NULL) return -1;
+  if (EVP_MD_CTX_copy_ex(h->scratch, h->md) != 1 ||
+      EVP_DigestFinal_ex(h->scratch, out, NULL) != 1) {
+    ERR_clear_error();
+    return -1;
+  }
+  return 0;
+}
+
+void mt_hash_free(mt_hash_ctx *h) {
+  if (h == NULL) return;
+  EVP_MD_CTX_free(h->md); /* resets (and so clears) the state first */
+  EVP_MD_CTX_free(h->scratch);
+  free(h);
+}
+
+/* ---- HMAC ----------------------------------------------------------------
+ * Each call dups the per-hash template from mt_crypto_init() and keys the
+ * copy: no name lookups, and nothing shared is written, so it is thread
+ * safe. Measured faster than EVP_KDF "HKDF" for the short outputs TLS asks
+ * for (see the report in tests/unit/test_crypto.c's bench_hkdf). */
+
+/* (Re)keys c. An empty key is legal HMAC (RFC 2104), but libcrypto reads a
+ * NULL key as "keep the old one", so pass a real pointer. */
+static int hmac_key(EVP_MAC_CTX *c, const uint8_t *key, size_t key_len) {
+  static const uint8_t empty[1];
+  return EVP_MAC_init(c, key_len ? key : empty, key_len, NULL) == 1 ? 0 : -1;
+}
+
+static EVP_MAC_CTX *hmac_keyed(mt_hash_alg alg, const uint8_t *key, size_t key_len) {
+  if (mt_crypto_init() != 0 || mt_md_of(alg) == NULL) return NULL;
+  EVP_MAC_CTX *c = EVP_MAC_CTX_dup(mt_algs_.hmac_tmpl[alg]);
+  if (c == NULL || hmac_key(c, key, key_len) != 0) {
+    EVP_MAC_CTX_free(c);
+    return NULL;
+  }
+  return c;
+}
+
+int mt_hmac(mt_hash_alg alg, const uint8_t *key, size_t key_len, const uint8_t *in,
+            size_t in_len, uint8_t *out) {
+  EVP_MAC_CTX *c = hmac_keyed(alg, key, key_len);
+  size_t n = 0;
+  int ok = c != NULL && (in_len == 0 || EVP_MAC_update(c, in, in_len) == 1) &&
+           EVP_MAC_final(c, out, &n, MT_MAX_HASH) == 1 && n == mt_hash_len(alg);
+  EVP_MAC_CTX_free(c);
+  if (!ok) {
+    ERR_clear_error();
+    return -1;
+  }
+  return 0;
+}
+
+int mt_hkdf_extract(mt_hash_alg alg, const uint8_t *salt, size_t salt_len, const uint8_t *ikm,
+                    size_t ikm_len, uint8_t *prk) {
+  /* RFC 5869 2.2: an absent salt is HashLen zero bytes. */
+  static const uint8_t zeros[MT_MAX_HASH];
+  if (salt == NULL || salt_len == 0) {
+    salt = zeros;
+    salt_len = mt_hash_len(alg);
+  }
+  return mt_hmac(alg, salt, salt_len, ikm, ikm_len, prk);
+}
+
+int mt_hkdf_expand(mt_hash_alg alg, const uint8_t *prk, size_t prk_len, const uint8_t *info,
+                   size_t info_len, uint8_t *out, size_t out_len) {
+  size_t hl = mt_hash_len(alg);
+  /* RFC 5869 2.3: L <= 255 * HashLen. */
+  if (hl == 0 || out_len > 255 * hl) return -1;
+  EVP_MAC_CTX *c = hmac_keyed(alg, prk, prk_len);
+  if (c == NULL) {
+    ERR_clear_error();
+    return -1;
+  }
+  uint8_t t[MT_MAX_HASH];
+  size_t done = 0, tlen = 0;
+  int rc = 0;
+  /* T(i) = HMAC(PRK, T(i-1) | info | i); OKM = first L bytes of T(1)|T(2)|... */
+  for (uint8_t i = 1; done < out_len; i++) {
+    size_t n = 0;
+    if ((i > 1 && hmac_key(c, prk, prk_len) != 0) ||
+        (tlen && EVP_MAC_update(c, t, tlen) != 1) ||
+        (info_len && EVP_MAC_update(c, info, info_len) != 1) || EVP_MAC_update(c, &i, 1) != 1 ||
+        EVP_MAC_final(c, t, &n, sizeof(t)) != 1 || n != hl) {
+      rc = -1;
+      break;
+    }
+    tlen = hl;
+    size_t take = out_len - done < hl ? out_len - done : hl;
+    memcpy(out + done, t, take);
+    done += take;
+  }
+  EVP_MAC_CTX_free(c);
+  OPENSSL_cleanse(t, sizeof(t));
+  if (rc != 0) {
+    OPENSSL_cleanse(out, out_len);
+    ERR_clear_error();
+  }
+  return rc;
+}

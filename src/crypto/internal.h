@@ -1,0 +1,58 @@
+/*
+ * internal.h - shared by the .c files of src/crypto/ only: the algorithm objects fetched
+ * once by mt_crypto_init(), key classification, and small helpers. Nothing
+ * outside src/crypto/ may include this file (it pulls in <openssl/...>).
+ */
+#ifndef MUTLS_CRYPTO_INTERNAL_H
+#define MUTLS_CRYPTO_INTERNAL_H
+
+#include "crypto/crypto.h"
+
+#include <stdarg.h>
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+/* Fetched once, read-only afterwards; valid after mt_crypto_init() == 0. */
+struct mt_algs {
+  EVP_MD *sha256, *sha384, *sha512;
+  EVP_CIPHER *aes128gcm, *aes256gcm, *chacha20poly1305;
+  EVP_MAC *hmac;
+  /* An un-keyed HMAC context per hash, digest already set: a call dups it
+   * and keys the copy, so no call looks a digest up by name. */
+  EVP_MAC_CTX *hmac_tmpl[2];
+};
+extern struct mt_algs mt_algs_;
+
+const EVP_MD *mt_md_of(mt_hash_alg alg); /* NULL for an unknown alg */
+
+/* What a key can do in TLS 1.3, decided once when the key is loaded. */
+typedef enum {
+  MT_KEY_UNSUPPORTED = 0,
+  MT_KEY_RSA,  /* rsaEncryption: rsa_pss_rsae_* */
+  MT_KEY_P256, /* ecdsa_secp256r1_sha256 */
+  MT_KEY_P384, /* ecdsa_secp384r1_sha384 */
+  MT_KEY_ED25519
+} mt_key_kind;
+
+mt_key_kind mt_key_kind_of(const EVP_PKEY *pk);
+/* 1 if a key of this kind signs/verifies scheme (TLS 1.3 rules). */
+int mt_kind_fits(mt_key_kind kind, uint16_t scheme);
+/* 0 good, -1 bad signature, -2 scheme does not fit the key. */
+int mt_verify_with(EVP_PKEY *pk, mt_key_kind kind, uint16_t scheme, const uint8_t *msg,
+                   size_t msg_len, const uint8_t *sig, size_t sig_len);
+
+struct mt_pkey {
+  EVP_PKEY *pkey;
+  mt_key_kind kind;
+};
+
+/* Reads a whole (small) file into a malloc'd buffer. On failure writes a
+ * sentence naming what (e.g. "key file") and the path. */
+uint8_t *mt_read_small_file(const char *what, const char *path, size_t *len, char *err,
+                            size_t err_len);
+/* snprintf into err when err is non-NULL. */
+void mt_errf(char *err, size_t err_len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+#endif

@@ -1,0 +1,665 @@
+/* x509.c - certificate chains, trust stores, path validation, and the one
+ * place that turns libcrypto's X509_V_ERR_* into a code and a sentence. */
+#include "crypto/internal.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/bio.h>
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
+
+struct mt_cert {
+  X509 *x;
+  uint8_t *der;
+  size_t der_len;
+};
+
+struct mt_chain {
+  size_t n;
+  struct mt_cert *certs; /* leaf first */
+  mt_key_kind leaf_kind;
+};
+
+struct mt_trust {
+  X509_STORE *store;
+};
+
+/* ---- building chains ------------------------------------------------------ */
+
+void mt_chain_free(mt_chain *c) {
+  if (c == NULL) return;
+  for (size_t i = 0; i < c->n; i++) {
+    X509_free(c->certs[i].x);
+    free(c->certs[i].der);
+  }
+  free(c->certs);
+  free(c);
+}
+
+static mt_chain *chain_alloc(size_t n) {
+  mt_chain *c = calloc(1, sizeof(*c));
+  if (c == NULL) return NULL;
+  c->certs = calloc(n ? n : 1, sizeof(*c->certs));
+  if (c->certs == NULL) {
+    free(c);
+    return NULL;
+  }
+  return c;
+}
+
+/* Takes ownership of x (and of der if non-NULL; else encodes x). */
+static int chain_push(mt_chain *c, X509 *x, uint8_t *der, size_t der_len) {
+  if (der == NULL) {
+    int n = i2d_X509(x, NULL);
+    uint8_t *p = n > 0 ? malloc((size_t)n) : NULL;
+    der = p;
+    if (p == NULL || i2d_X509(x, &p) != n) {
+      free(der);
+      X509_free(x);
+      return -1;
+    }
+    der_len = (size_t)n;
+  }
+  struct mt_cert *slot = &c->certs[c->n++];
+  slot->x = x;
+  slot->der = der;
+  slot->der_len = der_len;
+  if (c->n == 1) c->leaf_kind = mt_key_kind_of(X509_get0_pubkey(x));
+  return 0;
+}
+
+/* Reads every certificate in a PEM buffer. aux: also accept "TRUSTED
+ * CERTIFICATE" blocks (trust files). Returns NULL with a sentence in err
+ * if a block does not parse or there is none. */
+static STACK_OF(X509) *read_pem_certs(const uint8_t *pem, size_t len, int aux, const char *label,
+                                      char *err, size_t err_len) {
+  STACK_OF(X509) *sk = sk_X509_new_null();
+  BIO *bio = len <= (size_t)INT32_MAX ? BIO_new_mem_buf(pem, (int)len) : NULL;
+  if (sk == NULL || bio == NULL) {
+    mt_errf(err, err_len, "out of memory reading %s", label);
+    goto fail;
+  }
+  for (;;) {
+    ERR_clear_error();
+    X509 *x = aux ? PEM_read_bio_X509_AUX(bio, NULL, NULL, NULL)
+                  : PEM_read_bio_X509(bio, NULL, NULL, NULL);
+    if (x == NULL) {
+      unsigned long e = ERR_peek_last_error();
+      if (ERR_GET_LIB(e) == ERR_LIB_PEM && ERR_GET_REASON(e) == PEM_R_NO_START_LINE) break;
+      mt_errf(err, err_len, "certificate %d in %s does not parse (corrupt PEM or DER)",
+              sk_X509_num(sk) + 1, label);
+      goto fail;
+    }
+    if (sk_X509_push(sk, x) <= 0) {
+      X509_free(x);
+      mt_errf(err, err_len, "out of memory reading %s", label);
+      goto fail;
+    }
+  }
+  ERR_clear_error();
+  BIO_free(bio);
+  if (sk_X509_num(sk) == 0) {
+    mt_errf(err, err_len, "%s holds no certificate (expected -----BEGIN CERTIFICATE-----)",
+            label);
+    sk_X509_free(sk);
+    return NULL;
+  }
+  return sk;
+fail:
+  ERR_clear_error();
+  BIO_free(bio);
+  sk_X509_pop_free(sk, X509_free);
+  return NULL;
+}
+
+static mt_chain *chain_from_pem(const char *label, const uint8_t *pem, size_t len, char *err,
+                                size_t err_len) {
+  if (mt_crypto_init() != 0) {
+    mt_errf(err, err_len, "libcrypto lacks an algorithm mutls needs");
+    return NULL;
+  }
+  STACK_OF(X509) *sk = pem ? read_pem_certs(pem, len, 0, label, err, err_len) : NULL;
+  if (sk == NULL) {
+    if (pem == NULL) mt_errf(err, err_len, "%s is empty", label);
+    return NULL;
+  }
+  size_t n = (size_t)sk_X509_num(sk);
+  mt_chain *c = NULL;
+  if (n > MT_MAX_CHAIN) {
+    mt_errf(err, err_len, "%s holds %zu certificates; a chain has at most %d", label, n,
+            MT_MAX_CHAIN);
+  } else if ((c = chain_alloc(n)) != NULL) {
+    for (size_t i = 0; i < n; i++) {
+      if (chain_push(c, sk_X509_value(sk, (int)i), NULL, 0) != 0) {
+        /* chain_push freed this one; the rest still belong to sk */
+        for (size_t j = i + 1; j < n; j++) X509_free(sk_X509_value(sk, (int)j));
+        mt_chain_free(c);
+        c = NULL;
+        break;
+      }
+    }
+    sk_X509_free(sk); /* the chain owns the certificates now */
+    if (c == NULL) mt_errf(err, err_len, "out of memory loading %s", label);
+    return c;
+  } else {
+    mt_errf(err, err_len, "out of memory loading %s", label);
+  }
+  sk_X509_pop_free(sk, X509_free);
+  return NULL;
+}
+
+mt_chain *mt_chain_load_pem(const uint8_t *pem, size_t len, char *err, size_t err_len) {
+  return chain_from_pem("the certificate PEM", pem, len, err, err_len);
+}
+
+mt_chain *mt_chain_load_file(const char *path, char *err, size_t err_len) {
+  if (path == NULL) {
+    mt_errf(err, err_len, "no certificate file was given");
+    return NULL;
+  }
+  size_t len = 0;
+  uint8_t *buf = mt_read_small_file("certificate file", path, &len, err, err_len);
+  if (buf == NULL) return NULL;
+  char label[512];
+  snprintf(label, sizeof(label), "certificate file %s", path);
+  mt_chain *c = chain_from_pem(label, buf, len, err, err_len);
+  free(buf);
+  return c;
+}
+
+mt_chain *mt_chain_from_der(const uint8_t *const *der, const size_t *der_len, size_t n,
+                            char *err, size_t err_len) {
+  if (mt_crypto_init() != 0) {
+    mt_errf(err, err_len, "libcrypto lacks an algorithm mutls needs");
+    return NULL;
+  }
+  if (n == 0 || der == NULL || der_len == NULL) {
+    mt_errf(err, err_len, "the peer sent no certificate");
+    return NULL;
+  }
+  mt_chain *c = chain_alloc(n);
+  if (c == NULL) {
+    mt_errf(err, err_len, "out of memory parsing the peer's certificates");
+    return NULL;
+  }
+  for (size_t i = 0; i < n; i++) {
+    const uint8_t *p = der[i];
+    size_t len = der_len[i];
+    X509 *x = p && len && len <= (size_t)INT32_MAX ? d2i_X509(NULL, &p, (long)len) : NULL;
+    if (x == NULL || p != der[i] + len) {
+      /* A certificate followed by trailing bytes is malformed, too. */
+      mt_errf(err, err_len, "certificate %zu from the peer %s", i + 1,
+              x == NULL ? "does not parse as DER X.509" : "has bytes after its end");
+      X509_free(x);
+      goto fail;
+    }
+    uint8_t *copy = malloc(len);
+    if (copy == NULL) {
+      X509_free(x);
+      mt_errf(err, err_len, "out of memory parsing the peer's certificates");
+      goto fail;
+    }
+    memcpy(copy, der[i], len);
+    if (chain_push(c, x, copy, len) != 0) goto fail;
+  }
+  return c;
+fail:
+  ERR_clear_error();
+  mt_chain_free(c);
+  return NULL;
+}
+
+size_t mt_chain_count(const mt_chain *c) {
+  return c ? c->n : 0;
+}
+
+const uint8_t *mt_chain_der(const mt_chain *c, size_t i, size_t *len) {
+  if (c == NULL || i >= c->n) {
+    if (len) *len = 0;
+    return NULL;
+  }
+  if (len) *len = c->certs[i].der_len;
+  return c->certs[i].der;
+}
+
+static X509 *leaf_of(const mt_chain *c) {
+  return c && c->n ? c->certs[0].x : NULL;
+}
+
+int mt_chain_matches_key(const mt_chain *c, const mt_pkey *k) {
+  X509 *leaf = leaf_of(c);
+  if (leaf == NULL || k == NULL) return 0;
+  int r = EVP_PKEY_eq(X509_get0_pubkey(leaf), k->pkey);
+  ERR_clear_error();
+  return r == 1;
+}
+
+int mt_chain_leaf_supports(const mt_chain *c, uint16_t scheme) {
+  return leaf_of(c) != NULL && mt_kind_fits(c->leaf_kind, scheme);
+}
+
+int mt_chain_leaf_verify(const mt_chain *c, uint16_t scheme, const uint8_t *msg, size_t msg_len,
+                         const uint8_t *sig, size_t sig_len) {
+  X509 *leaf = leaf_of(c);
+  if (leaf == NULL) return -1;
+  return mt_verify_with(X509_get0_pubkey(leaf), c->leaf_kind, scheme, msg, msg_len, sig,
+                        sig_len);
+}
+
+/* ---- text about certificates ----------------------------------------------- */
+
+/* Copies s (n bytes, not NUL-terminated) to out, bytes that are not
+ * printable ASCII turned into '?' so a hostile name cannot forge log lines. */
+static void put_clean(char *out, size_t cap, size_t *used, const void *s, size_t n) {
+  const unsigned char *p = s;
+  for (size_t i = 0; i < n && *used + 1 < cap; i++)
+    out[(*used)++] = (p[i] >= 0x20 && p[i] < 0x7f) ? (char)p[i] : '?';
+  if (cap) out[*used < cap ? *used : cap - 1] = '\0';
+}
+
+static void put_str(char *out, size_t cap, size_t *used, const char *s) {
+  put_clean(out, cap, used, s, strlen(s));
+}
+
+static void name_text(const X509_NAME *nm, char *out, size_t len) {
+  if (len == 0) return;
+  out[0] = '\0';
+  BIO *bio = BIO_new(BIO_s_mem());
+  if (bio == NULL || nm == NULL) {
+    BIO_free(bio);
+    return;
+  }
+  /* RFC 2253 order: most specific first, "CN=api,O=x". */
+  if (X509_NAME_print_ex(bio, nm, 0, XN_FLAG_RFC2253) >= 0) {
+    char *p = NULL;
+    long n = BIO_get_mem_data(bio, &p);
+    size_t used = 0;
+    if (n > 0) put_clean(out, len, &used, p, (size_t)n);
+  }
+  BIO_free(bio);
+  ERR_clear_error();
+}
+
+static void sans_text(X509 *x, char *out, size_t len) {
+  if (len == 0) return;
+  out[0] = '\0';
+  if (x == NULL) return;
+  GENERAL_NAMES *gens = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+  size_t used = 0;
+  int first = 1;
+  for (int i = 0; gens && i < sk_GENERAL_NAME_num(gens); i++) {
+    const GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
+    const ASN1_STRING *s = NULL;
+    const char *prefix = NULL;
+    char ip[INET6_ADDRSTRLEN] = "";
+    switch (g->type) {
+    case GEN_DNS: prefix = "DNS:"; s = g->d.dNSName; break;
+    case GEN_URI: prefix = "URI:"; s = g->d.uniformResourceIdentifier; break;
+    case GEN_EMAIL: prefix = "email:"; s = g->d.rfc822Name; break;
+    case GEN_IPADD: {
+      prefix = "IP:";
+      int l = ASN1_STRING_length(g->d.iPAddress);
+      const unsigned char *b = ASN1_STRING_get0_data(g->d.iPAddress);
+      if (l == 4) inet_ntop(AF_INET, b, ip, sizeof(ip));
+      else if (l == 16) inet_ntop(AF_INET6, b, ip, sizeof(ip));
+      else snprintf(ip, sizeof(ip), "(malformed)");
+      break;
+    }
+    default: continue; /* otherName, dirName, ...: not shown */
+    }
+    if (!first) put_str(out, len, &used, ", ");
+    first = 0;
+    put_str(out, len, &used, prefix);
+    if (s != NULL)
+      put_clean(out, len, &used, ASN1_STRING_get0_data(s), (size_t)ASN1_STRING_length(s));
+    else
+      put_str(out, len, &used, ip);
+  }
+  GENERAL_NAMES_free(gens);
+  ERR_clear_error();
+}
+
+static void time_text(const ASN1_TIME *t, char *out, size_t len) {
+  struct tm tm;
+  if (len == 0) return;
+  memset(&tm, 0, sizeof(tm));
+  if (t == NULL || ASN1_TIME_to_tm(t, &tm) != 1 ||
+      strftime(out, len, "%Y-%m-%d %H:%M:%S UTC", &tm) == 0) {
+    snprintf(out, len, "(unreadable date)");
+    ERR_clear_error();
+  }
+}
+
+void mt_chain_leaf_subject(const mt_chain *c, char *out, size_t len) {
+  X509 *leaf = leaf_of(c);
+  name_text(leaf ? X509_get_subject_name(leaf) : NULL, out, len);
+}
+
+void mt_chain_leaf_issuer(const mt_chain *c, char *out, size_t len) {
+  X509 *leaf = leaf_of(c);
+  name_text(leaf ? X509_get_issuer_name(leaf) : NULL, out, len);
+}
+
+void mt_chain_leaf_sans(const mt_chain *c, char *out, size_t len) {
+  sans_text(leaf_of(c), out, len);
+}
+
+void mt_chain_leaf_not_after(const mt_chain *c, char *out, size_t len) {
+  X509 *leaf = leaf_of(c);
+  time_text(leaf ? X509_get0_notAfter(leaf) : NULL, out, len);
+}
+
+void mt_chain_leaf_not_before(const mt_chain *c, char *out, size_t len) {
+  X509 *leaf = leaf_of(c);
+  time_text(leaf ? X509_get0_notBefore(leaf) : NULL, out, len);
+}
+
+int mt_chain_leaf_fingerprint(const mt_chain *c, uint8_t out[32]) {
+  if (c == NULL || c->n == 0) return -1;
+  return mt_hash(MT_SHA256, c->certs[0].der, c->certs[0].der_len, out);
+}
+
+/* ---- trust ---------------------------------------------------------------- */
+
+mt_trust *mt_trust_load_file(const char *path, char *err, size_t err_len) {
+  if (mt_crypto_init() != 0) {
+    mt_errf(err, err_len, "libcrypto lacks an algorithm mutls needs");
+    return NULL;
+  }
+  if (path == NULL) {
+    mt_errf(err, err_len, "no trust file was given");
+    return NULL;
+  }
+  size_t len = 0;
+  uint8_t *buf = mt_read_small_file("trust file", path, &len, err, err_len);
+  if (buf == NULL) return NULL;
+  char label[512];
+  snprintf(label, sizeof(label), "trust file %s", path);
+  STACK_OF(X509) *sk = read_pem_certs(buf, len, 1, label, err, err_len);
+  free(buf);
+  if (sk == NULL) return NULL;
+  mt_trust *t = calloc(1, sizeof(*t));
+  int ok = t != NULL && (t->store = X509_STORE_new()) != NULL;
+  for (int i = 0; ok && i < sk_X509_num(sk); i++) ok = X509_STORE_add_cert(t->store, sk_X509_value(sk, i)) == 1;
+  sk_X509_pop_free(sk, X509_free); /* the store holds its own references */
+  ERR_clear_error();
+  if (!ok) {
+    mt_errf(err, err_len, "cannot build a trust store from %s (out of memory?)", label);
+    mt_trust_free(t);
+    return NULL;
+  }
+  return t;
+}
+
+void mt_trust_free(mt_trust *t) {
+  if (t == NULL) return;
+  X509_STORE_free(t->store);
+  free(t);
+}
+
+/* ---- verification ----------------------------------------------------------- */
+
+/* The one mapping from libcrypto's verification result to ours. */
+static mt_verify_code map_verify_error(int e) {
+  switch (e) {
+  case X509_V_OK: return MT_VERIFY_OK;
+  case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+  case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+  case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+  case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+  case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+  case X509_V_ERR_CERT_UNTRUSTED:
+  case X509_V_ERR_CERT_REJECTED: return MT_VERIFY_UNTRUSTED;
+  case X509_V_ERR_CERT_HAS_EXPIRED: return MT_VERIFY_EXPIRED;
+  case X509_V_ERR_CERT_NOT_YET_VALID: return MT_VERIFY_NOT_YET_VALID;
+  case X509_V_ERR_HOSTNAME_MISMATCH:
+  case X509_V_ERR_IP_ADDRESS_MISMATCH:
+  case X509_V_ERR_EMAIL_MISMATCH: return MT_VERIFY_NAME_MISMATCH;
+  case X509_V_ERR_INVALID_PURPOSE:
+  case X509_V_ERR_KEYUSAGE_NO_CERTSIGN: return MT_VERIFY_BAD_PURPOSE;
+  case X509_V_ERR_CERT_SIGNATURE_FAILURE:
+  case X509_V_ERR_UNABLE_TO_DECRYPT_CERT_SIGNATURE:
+  case X509_V_ERR_UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY: return MT_VERIFY_BAD_SIGNATURE;
+  case X509_V_ERR_CERT_CHAIN_TOO_LONG:
+  case X509_V_ERR_PATH_LENGTH_EXCEEDED: return MT_VERIFY_CHAIN_TOO_LONG;
+  default: return MT_VERIFY_OTHER;
+  }
+}
+
+/* "CN=x", or the SANs when the subject is empty (common for SPIFFE). */
+static void describe(X509 *x, char *out, size_t len) {
+  name_text(x ? X509_get_subject_name(x) : NULL, out, len);
+  if (out[0] == '\0') sans_text(x, out, len);
+  if (out[0] == '\0') snprintf(out, len, "(no subject and no names)");
+}
+
+struct why_ctx {
+  int err, depth;
+  X509 *leaf, *cur; /* cur: the certificate the error is about */
+  mt_purpose purpose;
+  const char *name;
+  char leaf_s[256], cur_s[256];
+};
+
+static void explain_untrusted(const struct why_ctx *w, char *why, size_t len) {
+  char issuer[256];
+  name_text(X509_get_issuer_name(w->cur), issuer, sizeof(issuer));
+  switch (w->err) {
+  case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+    snprintf(why, len,
+             "the certificate for %s is self-signed and not in the trust store; add it to "
+             "the trust file or use a certificate from a trusted CA",
+             w->leaf_s);
+    return;
+  case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+    snprintf(why, len,
+             "the certificate for %s %s %s, which is not in the trust store; add that CA to "
+             "the trust file or use a certificate from a trusted CA",
+             w->leaf_s, w->depth == 1 ? "was issued by" : "chains up to", w->cur_s);
+    return;
+  case X509_V_ERR_CERT_UNTRUSTED:
+  case X509_V_ERR_CERT_REJECTED:
+    snprintf(why, len,
+             "the CA certificate %s is in the trust store but marked as not trusted for TLS "
+             "%s authentication; add it as a plain CERTIFICATE",
+             w->cur_s, w->purpose == MT_PURPOSE_SERVER ? "server" : "client");
+    return;
+  }
+  /* The issuer is neither in the store nor in the chain: an unknown CA, or
+   * an intermediate the peer did not send. Nothing tells the two apart. */
+  snprintf(why, len,
+           "the certificate for %s was issued by %s, which is not in the trust store; add that "
+           "CA to the trust file or use a certificate from a trusted CA (if %s is an "
+           "intermediate CA, the peer must send it: append it to the peer's chain file)",
+           w->depth == 0 ? w->leaf_s : w->cur_s, issuer, issuer);
+}
+
+static void explain_purpose(const struct why_ctx *w, char *why, size_t len) {
+  const char *role = w->purpose == MT_PURPOSE_SERVER ? "server" : "client";
+  const char *eku = w->purpose == MT_PURPOSE_SERVER ? "serverAuth" : "clientAuth";
+  if (w->err == X509_V_ERR_KEYUSAGE_NO_CERTSIGN) {
+    snprintf(why, len,
+             "the CA certificate %s may not sign certificates (its key usage lacks "
+             "keyCertSign); reissue it with keyCertSign",
+             w->cur_s);
+    return;
+  }
+  if (w->depth > 0) {
+    snprintf(why, len,
+             "the CA certificate %s may not issue certificates for TLS %s authentication "
+             "(its extended key usage lacks %s); reissue it with %s or without an extended "
+             "key usage",
+             w->cur_s, role, eku, eku);
+    return;
+  }
+  uint32_t xku = X509_get_extended_key_usage(w->cur);
+  uint32_t want = w->purpose == MT_PURPOSE_SERVER ? XKU_SSL_SERVER : XKU_SSL_CLIENT;
+  if (xku != UINT32_MAX && !(xku & want)) /* UINT32_MAX: no EKU extension */
+    snprintf(why, len,
+             "the certificate for %s is not allowed for TLS %s authentication (extended key "
+             "usage); reissue it with %s",
+             w->leaf_s, role, eku);
+  else
+    snprintf(why, len,
+             "the certificate for %s is not allowed for TLS %s authentication (key usage "
+             "lacks digitalSignature); reissue it with digitalSignature",
+             w->leaf_s, role);
+}
+
+static void explain(const struct why_ctx *w, mt_verify_code code, char *why, size_t len) {
+  char date[64], sans[512];
+  const char *who = w->depth == 0 ? "the certificate for" : "the CA certificate";
+  switch (code) {
+  case MT_VERIFY_OK: snprintf(why, len, "the certificate for %s is valid", w->leaf_s); return;
+  case MT_VERIFY_UNTRUSTED: explain_untrusted(w, why, len); return;
+  case MT_VERIFY_EXPIRED:
+    time_text(X509_get0_notAfter(w->cur), date, sizeof(date));
+    snprintf(why, len, "%s %s expired on %s; renew it", who, w->cur_s, date);
+    return;
+  case MT_VERIFY_NOT_YET_VALID:
+    time_text(X509_get0_notBefore(w->cur), date, sizeof(date));
+    snprintf(why, len,
+             "%s %s is not valid until %s; check the clock or the certificate's dates", who,
+             w->cur_s, date);
+    return;
+  case MT_VERIFY_NAME_MISMATCH:
+    sans_text(w->leaf, sans, sizeof(sans));
+    snprintf(why, len,
+             "the certificate for %s (%s) does not match the name %s; connect with a name it "
+             "lists or reissue it with that name",
+             w->leaf_s, sans[0] ? sans : "no subject alternative names", w->name ? w->name : "");
+    return;
+  case MT_VERIFY_BAD_PURPOSE: explain_purpose(w, why, len); return;
+  case MT_VERIFY_BAD_SIGNATURE:
+    snprintf(why, len,
+             "the signature on %s %s does not verify with its issuer's key; the certificate "
+             "is corrupt or was not issued by the CA it names",
+             who, w->cur_s);
+    return;
+  case MT_VERIFY_CHAIN_TOO_LONG:
+    if (w->err == X509_V_ERR_PATH_LENGTH_EXCEEDED)
+      snprintf(why, len,
+               "the chain for %s has more CA certificates than %s's path length constraint "
+               "allows; shorten the chain or reissue that CA",
+               w->leaf_s, w->cur_s);
+    else
+      snprintf(why, len,
+               "the chain for %s is longer than %d certificates; shorten it or trust an "
+               "intermediate CA directly",
+               w->leaf_s, MT_MAX_CHAIN);
+    return;
+  case MT_VERIFY_OTHER: break;
+  }
+  switch (w->err) {
+  case X509_V_ERR_INVALID_CA:
+    snprintf(why, len,
+             "%s is used as a CA but is not a CA certificate (basicConstraints); issue the "
+             "certificate from a real CA",
+             w->cur_s);
+    return;
+  case X509_V_ERR_EE_KEY_TOO_SMALL:
+  case X509_V_ERR_CA_KEY_TOO_SMALL:
+    snprintf(why, len, "%s %s has a key too small to be safe; reissue it with a larger key", who,
+             w->cur_s);
+    return;
+  case X509_V_ERR_CA_MD_TOO_WEAK:
+    snprintf(why, len, "%s %s is signed with a weak hash (MD5 or SHA-1); reissue it with SHA-256",
+             who, w->cur_s);
+    return;
+  }
+  snprintf(why, len, "%s %s failed verification: %s", who, w->cur_s,
+           X509_verify_cert_error_string(w->err));
+}
+
+static int is_ip_literal(const char *name) {
+  unsigned char buf[16];
+  return inet_pton(AF_INET, name, buf) == 1 || inet_pton(AF_INET6, name, buf) == 1;
+}
+
+/* Sets purpose, time, depth and the expected name on ctx. */
+static int set_params(X509_STORE_CTX *ctx, const mt_chain *chain, mt_purpose purpose,
+                      const char *name, time_t now) {
+  /* Sets the trust setting that goes with the purpose too, as libssl does;
+   * the purpose check enforces the extended key usage. */
+  if (X509_STORE_CTX_set_purpose(ctx, purpose == MT_PURPOSE_SERVER ? X509_PURPOSE_SSL_SERVER
+                                                                   : X509_PURPOSE_SSL_CLIENT) != 1)
+    return -1;
+  X509_VERIFY_PARAM *vp = X509_STORE_CTX_get0_param(ctx);
+  /* depth counts neither the leaf nor the anchor. */
+  X509_VERIFY_PARAM_set_depth(vp, MT_MAX_CHAIN - 2);
+  /* Every certificate in the trust file is an anchor, intermediates too
+   * (as in Go and rustls): trusting an issuing CA alone is common in mTLS. */
+  X509_VERIFY_PARAM_set_flags(vp, X509_V_FLAG_PARTIAL_CHAIN);
+  if (now != 0) X509_VERIFY_PARAM_set_time(vp, now);
+  if (name == NULL) return 0;
+  if (is_ip_literal(name)) return X509_VERIFY_PARAM_set1_ip_asc(vp, name) == 1 ? 0 : -1;
+  unsigned int flags = X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS;
+  /* The subject CN is consulted only when there is no SAN at all. */
+  if (X509_get_ext_by_NID(chain->certs[0].x, NID_subject_alt_name, -1) >= 0)
+    flags |= X509_CHECK_FLAG_NEVER_CHECK_SUBJECT;
+  X509_VERIFY_PARAM_set_hostflags(vp, flags);
+  return X509_VERIFY_PARAM_set1_host(vp, name, strlen(name)) == 1 ? 0 : -1;
+}
+
+mt_verify_code mt_verify_chain(const mt_trust *trust, const mt_chain *chain, mt_purpose purpose,
+                               const char *name, time_t now, char *why, size_t why_len) {
+  char dummy[1];
+  if (why == NULL || why_len == 0) {
+    why = dummy;
+    why_len = sizeof(dummy);
+  }
+  why[0] = '\0';
+  if (mt_crypto_init() != 0 || trust == NULL || chain == NULL || chain->n == 0) {
+    snprintf(why, why_len, "there is no certificate or no trust store to verify with");
+    return MT_VERIFY_OTHER;
+  }
+  struct why_ctx w;
+  memset(&w, 0, sizeof(w));
+  w.leaf = w.cur = chain->certs[0].x;
+  w.purpose = purpose;
+  w.name = name;
+  describe(w.leaf, w.leaf_s, sizeof(w.leaf_s));
+  if (chain->n > MT_MAX_CHAIN) {
+    w.err = X509_V_ERR_CERT_CHAIN_TOO_LONG;
+    explain(&w, MT_VERIFY_CHAIN_TOO_LONG, why, why_len);
+    return MT_VERIFY_CHAIN_TOO_LONG;
+  }
+  if (name != NULL && name[0] == '\0') {
+    /* libcrypto would read an empty name as "no name check". */
+    snprintf(why, why_len, "no name was given to check the certificate for %s against",
+             w.leaf_s);
+    return MT_VERIFY_NAME_MISMATCH;
+  }
+  X509_STORE_CTX *ctx = X509_STORE_CTX_new();
+  STACK_OF(X509) *untrusted = sk_X509_new_null();
+  int ok = ctx != NULL && untrusted != NULL;
+  for (size_t i = 1; ok && i < chain->n; i++) ok = sk_X509_push(untrusted, chain->certs[i].x) > 0;
+  ok = ok && X509_STORE_CTX_init(ctx, trust->store, w.leaf, untrusted) == 1 &&
+       set_params(ctx, chain, purpose, name, now) == 0;
+  mt_verify_code code;
+  if (!ok) {
+    code = MT_VERIFY_OTHER;
+    snprintf(why, why_len, "could not set up verification of the certificate for %s (out of "
+             "memory?)", w.leaf_s);
+  } else {
+    int r = X509_verify_cert(ctx);
+    w.err = X509_STORE_CTX_get_error(ctx);
+    if (r != 1 && w.err == X509_V_OK) w.err = X509_V_ERR_UNSPECIFIED;
+    w.depth = X509_STORE_CTX_get_error_depth(ctx);
+    w.cur = X509_STORE_CTX_get_current_cert(ctx);
+    if (w.cur == NULL) w.cur = w.leaf;
+    if (w.depth < 0) w.depth = 0;
+    describe(w.cur, w.cur_s, sizeof(w.cur_s));
+    code = map_verify_error(w.err);
+    explain(&w, code, why, why_len);
+  }
+  X509_STORE_CTX_free(ctx);
+  sk_X509_free(untrusted); /* the chain still owns the certificates */
+  ERR_clear_error();
+  return code;
+}

@@ -1,0 +1,181 @@
+/* handshake.c - the steps both state machines share: Certificate,
+ * CertificateVerify (4.4.2, 4.4.3) and Finished (4.4.4). */
+#include <string.h>
+
+#include "internal.h"
+#include "msg/msg.h"
+
+int mt_send_finished(mutls_conn *c) {
+  uint8_t mac[MT_MAX_HASH];
+  mt_writer w;
+  uint8_t buf[4 + MT_MAX_HASH];
+  if (mt_finished_mac(c, c->is_server ? c->s_hs : c->c_hs, mac) != 0)
+    return mt_fail(c, MUTLS_E_INTERNAL, ALERT_INTERNAL_ERROR, "computing Finished failed");
+  mt_w_init_fixed(&w, buf, sizeof buf);
+  size_t t = mt_hs_begin(&w, HS_FINISHED);
+  mt_w_bytes(&w, mac, c->hlen);
+  mt_hs_end(&w, t);
+  mt_wipe(mac, sizeof mac);
+  return mt_send_handshake(c, buf, w.len);
+}
+
+int mt_recv_finished(mutls_conn *c, const uint8_t *body, size_t len) {
+  uint8_t mac[MT_MAX_HASH];
+  if (len != c->hlen)
+    return mt_fail(c, MUTLS_E_DECODE, ALERT_DECODE_ERROR,
+                   "the peer's Finished has %zu bytes instead of %zu", len, c->hlen);
+  if (mt_finished_mac(c, c->is_server ? c->c_hs : c->s_hs, mac) != 0)
+    return mt_fail(c, MUTLS_E_INTERNAL, ALERT_INTERNAL_ERROR, "computing Finished failed");
+  int bad = mt_ct_memcmp(mac, body, len);
+  mt_wipe(mac, sizeof mac);
+  /* 4.4.4: a wrong verify_data ends in decrypt_error. */
+  if (bad)
+    return mt_fail(c, MUTLS_E_BAD_FINISHED, ALERT_DECRYPT_ERROR,
+                   "the peer's Finished message does not match the handshake: the messages were "
+                   "altered in transit, or the peer derived different keys");
+  return 0;
+}
+
+size_t mt_cv_content(mutls_conn *c, int by_server, uint8_t *out) {
+  static const char srv[] = "TLS 1.3, server CertificateVerify";
+  static const char cli[] = "TLS 1.3, client CertificateVerify";
+  memset(out, 0x20, 64);
+  memcpy(out + 64, by_server ? srv : cli, sizeof srv); /* includes the 0 separator */
+  if (mt_transcript_hash(c, out + 64 + sizeof srv) != 0) return 0;
+  return 64 + sizeof srv + c->hlen;
+}
+
+int mt_send_certificate_verify(mutls_conn *c) {
+  uint8_t content[64 + 34 + MT_MAX_HASH], sig[MT_MAX_SIGNATURE];
+  size_t sig_len = sizeof sig, n = mt_cv_content(c, c->is_server, content);
+  if (n == 0 || mt_sign(c->cfg->key, c->our_scheme, content, n, sig, &sig_len) != 0)
+    return mt_fail(c, MUTLS_E_INTERNAL, ALERT_INTERNAL_ERROR,
+                   "signing the CertificateVerify with %s failed",
+                   mt_sigscheme_name(c->our_scheme));
+  mt_writer w;
+  uint8_t buf[4 + 4 + MT_MAX_SIGNATURE];
+  mt_w_init_fixed(&w, buf, sizeof buf);
+  size_t t = mt_hs_begin(&w, HS_CERTIFICATE_VERIFY);
+  mt_w_u16(&w, c->our_scheme);
+  size_t s = mt_w_begin(&w, 2);
+  mt_w_bytes(&w, sig, sig_len);
+  mt_w_end(&w, s, 2);
+  mt_hs_end(&w, t);
+  return mt_send_handshake(c, buf, w.len);
+}
+
+static int offered_scheme(const mutls_conn *c, uint16_t scheme) {
+  for (size_t i = 0; i < c->cfg->n_schemes; i++)
+    if (c->cfg->schemes[i] == scheme) return 1;
+  return 0;
+}
+
+int mt_recv_certificate_verify(mutls_conn *c, const uint8_t *body, size_t len) {
+  mt_reader r = mt_reader_init(body, len), sig;
+  uint16_t scheme;
+  uint8_t content[64 + 34 + MT_MAX_HASH];
+  if (mt_r_u16(&r, &scheme) != 0 || mt_r_block(&r, 2, &sig) != 0 || mt_r_done(&r) != 0 ||
+      sig.len == 0)
+    return mt_fail(c, MUTLS_E_DECODE, ALERT_DECODE_ERROR, "the peer's CertificateVerify is malformed");
+  /* 4.4.3: the scheme must be one we offered. */
+  if (!offered_scheme(c, scheme))
+    return mt_fail(c, MUTLS_E_ILLEGAL_PARAMETER, ALERT_ILLEGAL_PARAMETER,
+                   "the peer signed with scheme 0x%04x, which we did not offer", scheme);
+  size_t n = mt_cv_content(c, !c->is_server, content);
+  int rc = n ? mt_chain_leaf_verify(c->peer_chain, scheme, content, n, sig.p, sig.len) : -3;
+  if (rc == -2)
+    return mt_fail(c, MUTLS_E_ILLEGAL_PARAMETER, ALERT_ILLEGAL_PARAMETER,
+                   "the peer signed with %s, which its certificate's key cannot produce",
+                   mt_sigscheme_name(scheme));
+  if (rc != 0)
+    return mt_fail(c, MUTLS_E_BAD_SIGNATURE, ALERT_DECRYPT_ERROR,
+                   "the peer's CertificateVerify signature (%s) does not verify: the peer does "
+                   "not hold the private key of the certificate it sent, or the handshake was "
+                   "altered",
+                   mt_sigscheme_name(scheme));
+  c->peer_scheme = scheme;
+  return 0;
+}
+
+/* Maps a chain verification outcome to our error code and the alert of
+ * RFC 8446 6.2. The one place this mapping lives. */
+static int verify_failure(mutls_conn *c, mt_verify_code v, const char *why) {
+  static const struct {
+    mt_verify_code v;
+    mutls_error e;
+    int alert;
+  } map[] = {
+      {MT_VERIFY_UNTRUSTED, MUTLS_E_CERT_UNTRUSTED, ALERT_UNKNOWN_CA},
+      {MT_VERIFY_EXPIRED, MUTLS_E_CERT_EXPIRED, ALERT_CERTIFICATE_EXPIRED},
+      {MT_VERIFY_NOT_YET_VALID, MUTLS_E_CERT_NOT_YET_VALID, ALERT_CERTIFICATE_EXPIRED},
+      {MT_VERIFY_NAME_MISMATCH, MUTLS_E_CERT_NAME_MISMATCH, ALERT_BAD_CERTIFICATE},
+      {MT_VERIFY_BAD_PURPOSE, MUTLS_E_CERT_UNSUPPORTED, ALERT_UNSUPPORTED_CERTIFICATE},
+  };
+  for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+    if (map[i].v == v) return mt_fail(c, map[i].e, map[i].alert, "%s", why);
+  return mt_fail(c, MUTLS_E_CERT_BAD, ALERT_BAD_CERTIFICATE, "%s", why);
+}
+
+static void record_peer(mutls_conn *c) {
+  uint8_t fp[32];
+  mt_chain_leaf_subject(c->peer_chain, c->peer_subject, sizeof c->peer_subject);
+  mt_chain_leaf_issuer(c->peer_chain, c->peer_issuer, sizeof c->peer_issuer);
+  mt_chain_leaf_sans(c->peer_chain, c->peer_sans, sizeof c->peer_sans);
+  mt_chain_leaf_not_after(c->peer_chain, c->peer_not_after, sizeof c->peer_not_after);
+  if (mt_chain_leaf_fingerprint(c->peer_chain, fp) == 0) mt_hex(fp, 32, c->peer_fp);
+}
+
+int mt_recv_certificate(mutls_conn *c, const uint8_t *body, size_t len) {
+  mt_reader r = mt_reader_init(body, len), ctx, list;
+  const uint8_t *der[MT_MAX_CHAIN];
+  size_t der_len[MT_MAX_CHAIN], n = 0;
+  char why[512];
+  if (mt_r_block(&r, 1, &ctx) != 0 || mt_r_block(&r, 3, &list) != 0 || mt_r_done(&r) != 0)
+    return mt_fail(c, MUTLS_E_DECODE, ALERT_DECODE_ERROR, "the peer's Certificate is malformed");
+  /* 4.4.2: a server's context is empty. */
+  if (!c->is_server && ctx.len != 0)
+    return mt_fail(c, MUTLS_E_ILLEGAL_PARAMETER, ALERT_ILLEGAL_PARAMETER,
+                   "the server's Certificate carries a request context");
+  while (mt_r_left(&list) > 0) {
+    mt_reader cert, exts_r;
+    mt_exts exts;
+    if (mt_r_block(&list, 3, &cert) != 0 || cert.len == 0)
+      return mt_fail(c, MUTLS_E_DECODE, ALERT_DECODE_ERROR,
+                     "a certificate entry in the peer's Certificate is malformed");
+    int alert = mt_exts_parse(&list, M_CT, &exts);
+    (void)exts_r;
+    if (alert)
+      return mt_fail(c, alert == ALERT_DECODE_ERROR ? MUTLS_E_DECODE : MUTLS_E_ILLEGAL_PARAMETER,
+                     alert, "the extensions of a certificate entry are malformed");
+    /* 4.4.2: we asked for no certificate extensions (no OCSP, no SCT). */
+    if (exts.n)
+      return mt_fail(c, MUTLS_E_UNSUPPORTED_EXTENSION, ALERT_UNSUPPORTED_EXTENSION,
+                     "the peer sent certificate extension %u, which we did not ask for",
+                     exts.e[0].type);
+    if (n == MT_MAX_CHAIN)
+      return mt_fail(c, MUTLS_E_CERT_BAD, ALERT_BAD_CERTIFICATE,
+                     "the peer sent more than %d certificates", MT_MAX_CHAIN);
+    der[n] = cert.p;
+    der_len[n++] = cert.len;
+  }
+  if (n == 0) {
+    /* 4.4.2.4: a server must send a certificate; the client-side rule
+     * (certificate_required) belongs to client authentication. */
+    if (!c->is_server)
+      return mt_fail(c, MUTLS_E_DECODE, ALERT_DECODE_ERROR,
+                     "the server sent an empty Certificate message");
+    return mt_fail(c, MUTLS_E_CERT_MISSING, ALERT_CERTIFICATE_REQUIRED,
+                   "the client sent no certificate");
+  }
+  c->peer_chain = mt_chain_from_der(der, der_len, n, why, sizeof why);
+  if (!c->peer_chain) return mt_fail(c, MUTLS_E_CERT_BAD, ALERT_BAD_CERTIFICATE, "%s", why);
+  if (c->cfg->verify_peer) {
+    const char *name = c->server_name[0] ? c->server_name : NULL;
+    mt_verify_code v = mt_verify_chain(c->cfg->trust, c->peer_chain,
+                                       c->is_server ? MT_PURPOSE_CLIENT : MT_PURPOSE_SERVER, name,
+                                       c->test.verify_time, why, sizeof why);
+    if (v != MT_VERIFY_OK) return verify_failure(c, v, why);
+  }
+  record_peer(c);
+  return 0;
+}

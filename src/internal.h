@@ -1,0 +1,225 @@
+/* internal.h - the config and connection objects, shared by the engine's files. */
+#ifndef MUTLS_INTERNAL_H
+#define MUTLS_INTERNAL_H
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "bytes.h"
+#include "crypto/crypto.h"
+#include "mutls.h"
+#include "tls.h"
+
+#define MT_MAX_SUITES 3
+#define MT_MAX_GROUPS 3
+#define MT_MAX_SCHEMES 6
+
+struct mutls_config {
+  int refs;   /* atomic */
+  int frozen; /* atomic: set by the first connection */
+  mt_chain *chain;
+  mt_pkey *key;
+  /* The Certificate message body, encoded once: empty request context and
+   * the chain with no per-certificate extensions. */
+  uint8_t *cert_msg;
+  size_t cert_msg_len;
+  mt_trust *trust;
+  int verify_peer;
+  uint16_t suites[MT_MAX_SUITES];
+  size_t n_suites;
+  uint16_t groups[MT_MAX_GROUPS];
+  size_t n_groups;
+  uint16_t schemes[MT_MAX_SCHEMES];
+  size_t n_schemes;
+  uint8_t alpn[MT_MAX_ALPN + 2]; /* ProtocolNameList body, as on the wire */
+  size_t alpn_len;
+  FILE *keylog;
+  pthread_mutex_t keylog_lock;
+  mutls_error err_code;
+  char err[512];
+};
+
+/* One direction of record protection (5.2, 5.3). */
+typedef struct {
+  mt_aead *aead;
+  uint8_t iv[MT_AEAD_NONCE];
+  uint64_t seq;
+} mt_dir;
+
+/* Handshake states, one per step of RFC 8446 2 / 4. */
+typedef enum {
+  ST_START = 0,
+  /* client */
+  ST_C_WAIT_SH,
+  ST_C_WAIT_EE,
+  ST_C_WAIT_CERT_CR,
+  ST_C_WAIT_CERT,
+  ST_C_WAIT_CV,
+  ST_C_WAIT_FINISHED,
+  /* server */
+  ST_S_WAIT_CH,
+  ST_S_WAIT_CH2,
+  ST_S_WAIT_CERT,
+  ST_S_WAIT_CV,
+  ST_S_WAIT_FINISHED,
+  /* both */
+  ST_CONNECTED,
+  ST_FAILED
+} mt_state;
+
+/* Values a test injects to reproduce a published trace (RFC 8448). */
+typedef struct {
+  int active;
+  uint8_t random[32];
+  uint16_t kex_group;
+  uint8_t kex_priv[64];
+  size_t kex_priv_len;
+  uint8_t cookie[512];
+  size_t cookie_len;
+  time_t verify_time;
+} mt_test_inject;
+
+struct mutls_conn {
+  mutls_config *cfg;
+  int is_server;
+  mt_state state;
+  int fd;
+
+  /* Input: one record at a time, decrypted in place. Application data waits
+   * in it (app_off/app_len) until read. */
+  uint8_t *in;
+  size_t in_len;
+  size_t app_off, app_len;
+  /* Handshake bytes not yet forming a whole message. */
+  mt_writer hs_in;
+  /* Ciphertext waiting to go out; out_off is how much was taken. */
+  mt_writer out;
+  size_t out_off;
+
+  mt_dir rd, wr;
+  int rd_encrypted, wr_encrypted;
+  unsigned rd_epoch; /* bumped at every change of read keys */
+
+  /* Transcript: bytes are buffered until the hash is known. */
+  mt_writer th_buf;
+  mt_hash_ctx *th;
+
+  /* Key schedule (7.1). */
+  const mt_suite *suite;
+  size_t hlen;
+  uint8_t secret[MT_MAX_HASH]; /* handshake secret, then master secret */
+  uint8_t c_hs[MT_MAX_HASH], s_hs[MT_MAX_HASH];
+  uint8_t c_ap[MT_MAX_HASH], s_ap[MT_MAX_HASH];
+  uint8_t exporter[MT_MAX_HASH];
+
+  uint8_t client_random[32];
+  uint8_t session_id[32];
+  size_t session_id_len;
+  uint16_t group;
+  mt_kex *kex;
+  uint8_t kex_pub[MT_MAX_KEX_PUB];
+  size_t kex_pub_len;
+  uint16_t peer_scheme;
+  uint16_t our_scheme;
+  int hrr;
+  uint8_t *cookie;
+  size_t cookie_len;
+  int cert_requested; /* client: the server sent CertificateRequest */
+  uint8_t *cr_context;
+  size_t cr_context_len;
+  int ccs_seen;
+  int sent_close, got_close;
+
+  char server_name[256];
+  char alpn[MT_MAX_ALPN + 1];
+
+  mt_chain *peer_chain;
+  char peer_subject[512], peer_issuer[512], peer_sans[1024], peer_not_after[64];
+  char peer_fp[65];
+
+  mutls_error err;
+  int alert_sent, alert_received;
+  char why[768];
+
+  mt_test_inject test;
+};
+
+/* ---- conn.c -------------------------------------------------------------- */
+/* Records the first failure (later ones keep the first cause), queues the
+ * alert (if alert >= 0) and moves the connection to ST_FAILED. Returns -1 so
+ * callers can `return mt_fail(...)`. */
+int mt_fail(mutls_conn *c, mutls_error code, int alert, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* Queues a whole handshake message (header included) for sending and adds
+ * it to the transcript. Messages are built with mt_hs_begin/mt_hs_end. */
+int mt_send_handshake(mutls_conn *c, const uint8_t *msg, size_t len);
+size_t mt_hs_begin(mt_writer *w, uint8_t type);
+void mt_hs_end(mt_writer *w, size_t token);
+int mt_send_ccs(mutls_conn *c);
+void mt_keylog(mutls_conn *c, const char *label, const uint8_t *secret);
+
+/* ---- transcript (keysched.c) ---------------------------------------------- */
+int mt_transcript_add(mutls_conn *c, const uint8_t *msg, size_t len);
+/* Fixes the hash once the suite is known, hashing what was buffered. */
+int mt_transcript_start(mutls_conn *c);
+int mt_transcript_hash(mutls_conn *c, uint8_t *out);
+/* 4.4.1: replaces ClientHello1 with message_hash(Hash(ClientHello1)). */
+int mt_transcript_hrr_rewrite(mutls_conn *c);
+
+/* ---- key schedule (keysched.c) -------------------------------------------- */
+int mt_hkdf_expand_label(mt_hash_alg h, const uint8_t *secret, const char *label,
+                         const uint8_t *ctx, size_t ctx_len, uint8_t *out, size_t out_len);
+int mt_derive_secret(mt_hash_alg h, const uint8_t *secret, const char *label,
+                     const uint8_t *thash, uint8_t *out);
+/* Early -> handshake secret from the (EC)DHE shared secret; derives and logs
+ * c_hs/s_hs over the transcript through ServerHello. */
+int mt_ks_handshake(mutls_conn *c, const uint8_t *dhe, size_t dhe_len);
+/* Handshake -> master secret; c_ap/s_ap/exporter over the transcript
+ * through server Finished. */
+int mt_ks_application(mutls_conn *c);
+/* Finished verify_data from a base key (4.4.4). */
+int mt_finished_mac(mutls_conn *c, const uint8_t *base, uint8_t *out);
+/* 7.2: next generation of an application traffic secret. */
+int mt_ks_update(mutls_conn *c, uint8_t *secret);
+
+/* ---- record.c ------------------------------------------------------------- */
+int mt_dir_set(mutls_conn *c, mt_dir *d, const uint8_t *secret, int encrypt);
+void mt_dir_clear(mt_dir *d);
+/* Switch a direction to keys derived from a traffic secret. */
+int mt_set_read_key(mutls_conn *c, const uint8_t *secret);
+int mt_set_write_key(mutls_conn *c, const uint8_t *secret);
+/* Seals (or, before keys, frames) one record of type ct into c->out. */
+int mt_record_write(mutls_conn *c, uint8_t ct, const uint8_t *data, size_t len);
+/* Processes as much input as it can: see mutls_conn_recv. */
+int mt_record_recv(mutls_conn *c, const uint8_t *in, size_t len, size_t *used);
+/* How many more bytes the record layer can take now (0 while application
+ * data waits to be read, or once closed or failed). */
+size_t mt_record_want(const mutls_conn *c);
+
+/* ---- handshake dispatch (client.c, server.c) ------------------------------ */
+int mt_client_start(mutls_conn *c);
+int mt_client_handle(mutls_conn *c, uint8_t type, const uint8_t *body, size_t len,
+                     const uint8_t *msg, size_t msg_len);
+int mt_server_handle(mutls_conn *c, uint8_t type, const uint8_t *body, size_t len,
+                     const uint8_t *msg, size_t msg_len);
+/* Post-handshake messages (4.6), both sides. */
+int mt_post_handshake(mutls_conn *c, uint8_t type, const uint8_t *body, size_t len);
+
+/* ---- shared handshake steps (handshake.c) ---------------------------------- */
+int mt_send_finished(mutls_conn *c);
+int mt_recv_finished(mutls_conn *c, const uint8_t *body, size_t len);
+/* The content a CertificateVerify signs (4.4.3). out holds 64 + 34 + hlen. */
+size_t mt_cv_content(mutls_conn *c, int by_server, uint8_t *out);
+int mt_send_certificate_verify(mutls_conn *c);
+int mt_recv_certificate_verify(mutls_conn *c, const uint8_t *body, size_t len);
+int mt_recv_certificate(mutls_conn *c, const uint8_t *body, size_t len);
+int mt_random_bytes(mutls_conn *c, uint8_t *out, size_t len);
+int mt_kex_new(mutls_conn *c, uint16_t group);
+/* Explains a received fatal alert as its likely cause. */
+const char *mt_alert_cause(int alert, int we_are_server);
+
+/* Test-only hooks (tests/ includes this file). */
+void mt_test_inject_set(mutls_conn *c, const mt_test_inject *t);
+
+#endif

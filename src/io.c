@@ -1,0 +1,118 @@
+/* io.c - socket helpers on top of the sans-I/O core: blocking and
+ * non-blocking descriptors, want-read / want-write results. */
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+int mutls_conn_set_fd(mutls_conn *c, int fd) {
+  c->fd = fd;
+  return MUTLS_OK;
+}
+
+static int io_fail(mutls_conn *c, mutls_error code, const char *what) {
+  mt_fail(c, code, -1, "%s", what);
+  return MUTLS_ERR;
+}
+
+int mutls_flush(mutls_conn *c) {
+  if (c->fd < 0) return io_fail(c, MUTLS_E_STATE, "no descriptor set (mutls_conn_set_fd)");
+  if (c->state == ST_START && !c->is_server && mt_client_start(c) != 0 && !mutls_conn_pending(c))
+    return MUTLS_ERR;
+  while (c->out_off < c->out.len) {
+    ssize_t n = send(c->fd, c->out.buf + c->out_off, c->out.len - c->out_off, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return MUTLS_WANT_WRITE;
+    if (n < 0) {
+      char msg[160];
+      snprintf(msg, sizeof msg, "writing to the socket failed: %s", strerror(errno));
+      c->out.len = c->out_off = 0;
+      return c->state == ST_FAILED ? MUTLS_ERR : io_fail(c, MUTLS_E_IO, msg);
+    }
+    c->out_off += (size_t)n;
+  }
+  c->out.len = c->out_off = 0;
+  return MUTLS_OK;
+}
+
+/* Reads at most what the record layer wants, straight into its buffer, and
+ * processes it. */
+static int fill(mutls_conn *c) {
+  size_t want = mt_record_want(c);
+  if (want == 0) return MUTLS_OK;
+  ssize_t n;
+  do {
+    n = recv(c->fd, c->in + c->in_len, want, 0);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return MUTLS_WANT_READ;
+  if (n < 0) {
+    char msg[160];
+    snprintf(msg, sizeof msg, "reading from the socket failed: %s", strerror(errno));
+    return io_fail(c, MUTLS_E_IO, msg);
+  }
+  if (n == 0)
+    return io_fail(c, MUTLS_E_EOF,
+                   c->state == ST_CONNECTED
+                       ? "the peer closed the connection without close_notify"
+                       : "the peer closed the connection during the handshake without an "
+                         "alert (it may not speak TLS 1.3, or it refused us silently)");
+  c->in_len += (size_t)n;
+  size_t used;
+  return mt_record_recv(c, NULL, 0, &used) == 0 ? MUTLS_OK : MUTLS_ERR;
+}
+
+/* Sends what is queued; after a failure, sends the alert and reports it. */
+static int flush_then(mutls_conn *c, int rc) {
+  if (c->state == ST_FAILED) {
+    if (c->fd >= 0 && c->out_off < c->out.len) (void)mutls_flush(c);
+    return MUTLS_ERR;
+  }
+  return rc;
+}
+
+int mutls_handshake(mutls_conn *c) {
+  for (;;) {
+    int rc = mutls_flush(c);
+    if (rc != MUTLS_OK) return flush_then(c, rc);
+    if (c->state == ST_CONNECTED) return MUTLS_OK;
+    rc = fill(c);
+    if (rc != MUTLS_OK) return flush_then(c, rc);
+  }
+}
+
+int mutls_read(mutls_conn *c, void *buf, size_t len) {
+  if (c->state != ST_CONNECTED && c->state != ST_FAILED) {
+    int rc = mutls_handshake(c);
+    if (rc != MUTLS_OK) return rc;
+  }
+  for (;;) {
+    int n = mutls_conn_read(c, buf, len);
+    if (n != MUTLS_WANT_READ) return n;
+    /* A KeyUpdate answer may be waiting. */
+    int rc = mutls_flush(c);
+    if (rc != MUTLS_OK && rc != MUTLS_WANT_WRITE) return flush_then(c, rc);
+    rc = fill(c);
+    if (rc != MUTLS_OK) return flush_then(c, rc);
+  }
+}
+
+int mutls_write(mutls_conn *c, const void *buf, size_t len) {
+  if (c->state != ST_CONNECTED && c->state != ST_FAILED) {
+    int rc = mutls_handshake(c);
+    if (rc != MUTLS_OK) return rc;
+  }
+  int rc = mutls_flush(c);
+  if (rc != MUTLS_OK) return flush_then(c, rc);
+  int n = mutls_conn_write(c, buf, len);
+  if (n < 0) return flush_then(c, n);
+  rc = mutls_flush(c);
+  if (rc != MUTLS_OK && rc != MUTLS_WANT_WRITE) return flush_then(c, rc);
+  return n;
+}
+
+int mutls_shutdown(mutls_conn *c) {
+  if (mutls_conn_close(c) != MUTLS_OK) return MUTLS_ERR;
+  return mutls_flush(c);
+}

@@ -1,0 +1,265 @@
+/* record.c - the record layer (RFC 8446 section 5): framing, protection,
+ * the ChangeCipherSpec rule, alerts, and handshake reassembly. */
+#include <string.h>
+
+#include "internal.h"
+
+int mt_dir_set(mutls_conn *c, mt_dir *d, const uint8_t *secret, int encrypt) {
+  uint8_t key[MT_MAX_AEAD_KEY];
+  size_t klen = mt_aead_key_len(c->suite->aead);
+  int rc = -1;
+  mt_dir_clear(d);
+  if (mt_hkdf_expand_label(c->suite->hash, secret, "key", NULL, 0, key, klen) == 0 &&
+      mt_hkdf_expand_label(c->suite->hash, secret, "iv", NULL, 0, d->iv, MT_AEAD_NONCE) == 0 &&
+      (d->aead = mt_aead_new(c->suite->aead, key, encrypt)) != NULL)
+    rc = 0;
+  mt_wipe(key, sizeof key);
+  return rc;
+}
+
+void mt_dir_clear(mt_dir *d) {
+  mt_aead_free(d->aead);
+  mt_wipe(d, sizeof *d);
+}
+
+/* 5.3: the per-record nonce is the IV XOR the padded sequence number. */
+static void nonce_for(const mt_dir *d, uint8_t *n) {
+  memcpy(n, d->iv, MT_AEAD_NONCE);
+  for (int i = 0; i < 8; i++) n[MT_AEAD_NONCE - 1 - i] ^= (uint8_t)(d->seq >> (8 * i));
+}
+
+/* One record holding at most MT_MAX_PLAINTEXT bytes. */
+static int write_one(mutls_conn *c, uint8_t ct, const uint8_t *data, size_t len) {
+  if (!c->wr_encrypted) {
+    mt_w_u8(&c->out, ct);
+    mt_w_u16(&c->out, ct == CT_HANDSHAKE && c->state <= ST_C_WAIT_SH && !c->is_server ? 0x0301
+                                                                                      : TLS12);
+    mt_w_u16(&c->out, (uint16_t)len);
+    mt_w_bytes(&c->out, data, len);
+    return mt_w_failed(&c->out) ? -1 : 0;
+  }
+  /* TLSInnerPlaintext = content || type, no padding; sealed in place. */
+  size_t inner = len + 1, total = inner + MT_AEAD_TAG;
+  uint8_t *rec = mt_w_space(&c->out, MT_RECORD_HEADER + total), nonce[MT_AEAD_NONCE];
+  if (!rec) return -1;
+  rec[0] = CT_APPLICATION_DATA;
+  rec[1] = 0x03;
+  rec[2] = 0x03;
+  rec[3] = (uint8_t)(total >> 8);
+  rec[4] = (uint8_t)total;
+  uint8_t *body = rec + MT_RECORD_HEADER;
+  if (len) memmove(body, data, len);
+  body[len] = ct;
+  /* 5.5: never let the sequence number wrap; KeyUpdate comes long before. */
+  if (c->wr.seq == UINT64_MAX) return -1;
+  nonce_for(&c->wr, nonce);
+  if (mt_aead_seal(c->wr.aead, nonce, rec, MT_RECORD_HEADER, body, inner, body) != 0) return -1;
+  c->wr.seq++;
+  return 0;
+}
+
+int mt_record_write(mutls_conn *c, uint8_t ct, const uint8_t *data, size_t len) {
+  do {
+    size_t n = len > MT_MAX_PLAINTEXT ? MT_MAX_PLAINTEXT : len;
+    if (write_one(c, ct, data, n) != 0) return -1;
+    data += n;
+    len -= n;
+  } while (len > 0);
+  return 0;
+}
+
+/* Takes whole handshake messages out of hs_in and dispatches them. */
+static int drain_handshake(mutls_conn *c) {
+  size_t off = 0;
+  int rc = 0;
+  while (c->state != ST_FAILED) {
+    mt_reader r = mt_reader_init(c->hs_in.buf + off, c->hs_in.len - off), body;
+    uint8_t type;
+    const uint8_t *msg = r.p;
+    if (mt_r_u8(&r, &type) != 0) break;
+    if (r.len >= 3 && (((size_t)r.p[0] << 16) | ((size_t)r.p[1] << 8) | r.p[2]) >
+                          MT_MAX_HANDSHAKE_MESSAGE)
+      return mt_fail(c, MUTLS_E_DECODE, ALERT_DECODE_ERROR,
+                     "the peer sent a handshake message larger than %d bytes",
+                     MT_MAX_HANDSHAKE_MESSAGE);
+    if (mt_r_block(&r, 3, &body) != 0) break; /* incomplete: wait for more */
+    size_t mlen = 4 + body.len;
+    off += mlen;
+    unsigned epoch = c->rd_epoch;
+    if (c->state == ST_CONNECTED)
+      rc = mt_post_handshake(c, type, body.p, body.len);
+    else if (c->is_server)
+      rc = mt_server_handle(c, type, body.p, body.len, msg, mlen);
+    else
+      rc = mt_client_handle(c, type, body.p, body.len, msg, mlen);
+    if (rc != 0) return -1;
+    /* 5.1: a message may not share a record with data under other keys. */
+    if (epoch != c->rd_epoch && off < c->hs_in.len)
+      return mt_fail(c, MUTLS_E_UNEXPECTED_MESSAGE, ALERT_UNEXPECTED_MESSAGE,
+                     "the peer sent handshake data across a key change");
+  }
+  /* Keep the incomplete tail. */
+  size_t rest = c->hs_in.len - off;
+  if (off && rest) memmove(c->hs_in.buf, c->hs_in.buf + off, rest);
+  c->hs_in.len = rest;
+  return 0;
+}
+
+static int handle_alert(mutls_conn *c, const uint8_t *p, size_t len) {
+  /* 5.1: alerts are never fragmented and never empty. */
+  if (len != 2)
+    return mt_fail(c, MUTLS_E_DECODE, ALERT_DECODE_ERROR, "the peer sent a malformed alert");
+  if (p[1] == ALERT_CLOSE_NOTIFY) {
+    c->got_close = 1;
+    return 0;
+  }
+  if (p[1] == ALERT_USER_CANCELED) return 0; /* 6.1: followed by close_notify */
+  c->alert_received = p[1];
+  /* 6.2: every other alert is fatal, whatever its level says. */
+  return mt_fail(c, MUTLS_E_PEER_ALERT, -1, "the peer sent the alert %s: %s",
+                 mutls_alert_name(p[1]), mt_alert_cause(p[1], c->is_server));
+}
+
+/* Decrypts the record in c->in in place; on success *ct and the plaintext
+ * span are set. */
+static int open_record(mutls_conn *c, uint8_t *ct, uint8_t **pt, size_t *pt_len) {
+  uint8_t *hdr = c->in, *body = c->in + MT_RECORD_HEADER, nonce[MT_AEAD_NONCE];
+  size_t len = c->in_len - MT_RECORD_HEADER;
+  if (len < MT_AEAD_TAG + 1)
+    return mt_fail(c, MUTLS_E_BAD_RECORD_MAC, ALERT_BAD_RECORD_MAC,
+                   "the peer sent an encrypted record too short to hold a tag");
+  nonce_for(&c->rd, nonce);
+  if (mt_aead_open(c->rd.aead, nonce, hdr, MT_RECORD_HEADER, body, len, body) != 0)
+    return mt_fail(c, MUTLS_E_BAD_RECORD_MAC, ALERT_BAD_RECORD_MAC,
+                   "a record from the peer failed to decrypt (bad_record_mac): the data "
+                   "was altered in transit or the two sides derived different keys");
+  c->rd.seq++;
+  len -= MT_AEAD_TAG;
+  /* 5.4: strip zero padding; the last non-zero byte is the real type. */
+  while (len > 0 && body[len - 1] == 0) len--;
+  if (len == 0)
+    return mt_fail(c, MUTLS_E_UNEXPECTED_MESSAGE, ALERT_UNEXPECTED_MESSAGE,
+                   "the peer sent an encrypted record with no content type");
+  *ct = body[--len];
+  if (len > MT_MAX_PLAINTEXT)
+    return mt_fail(c, MUTLS_E_RECORD_OVERFLOW, ALERT_RECORD_OVERFLOW,
+                   "the peer sent a record whose plaintext exceeds 2^14 bytes");
+  *pt = body;
+  *pt_len = len;
+  return 0;
+}
+
+/* Handles the complete record in c->in. */
+static int process_record(mutls_conn *c) {
+  uint8_t ct = c->in[0], *pt = c->in + MT_RECORD_HEADER;
+  size_t len = c->in_len - MT_RECORD_HEADER;
+  if (ct == CT_CHANGE_CIPHER_SPEC) {
+    /* 5: a lone 0x01 CCS between the first ClientHello and the peer's
+     * Finished is dropped; anything else is unexpected. */
+    int in_handshake = c->state != ST_CONNECTED && (c->is_server ? c->state != ST_S_WAIT_CH
+                                                                 : c->state != ST_START);
+    if (len != 1 || pt[0] != 0x01 || !in_handshake)
+      return mt_fail(c, MUTLS_E_UNEXPECTED_MESSAGE, ALERT_UNEXPECTED_MESSAGE,
+                     "the peer sent a ChangeCipherSpec record where none is allowed");
+    c->ccs_seen = 1;
+    return 0;
+  }
+  if (c->rd_encrypted) {
+    if (ct != CT_APPLICATION_DATA)
+      return mt_fail(c, MUTLS_E_UNEXPECTED_MESSAGE, ALERT_UNEXPECTED_MESSAGE,
+                     "the peer sent an unprotected record after keys were established");
+    if (open_record(c, &ct, &pt, &len) != 0) return -1;
+  } else if (ct == CT_APPLICATION_DATA) {
+    return mt_fail(c, MUTLS_E_UNEXPECTED_MESSAGE, ALERT_UNEXPECTED_MESSAGE,
+                   "the peer sent application data before the handshake protected it");
+  }
+  /* 5.1: handshake messages may not be interleaved with other types. */
+  if (ct != CT_HANDSHAKE && c->hs_in.len)
+    return mt_fail(c, MUTLS_E_UNEXPECTED_MESSAGE, ALERT_UNEXPECTED_MESSAGE,
+                   "the peer interleaved another record type inside a handshake message");
+  switch (ct) {
+  case CT_ALERT: return handle_alert(c, pt, len);
+  case CT_HANDSHAKE:
+    if (len == 0)
+      return mt_fail(c, MUTLS_E_UNEXPECTED_MESSAGE, ALERT_UNEXPECTED_MESSAGE,
+                     "the peer sent an empty handshake record");
+    mt_w_bytes(&c->hs_in, pt, len);
+    if (mt_w_failed(&c->hs_in))
+      return mt_fail(c, MUTLS_E_DECODE, ALERT_DECODE_ERROR,
+                     "the peer's handshake message is too large");
+    return drain_handshake(c);
+  case CT_APPLICATION_DATA:
+    if (c->state != ST_CONNECTED)
+      return mt_fail(c, MUTLS_E_UNEXPECTED_MESSAGE, ALERT_UNEXPECTED_MESSAGE,
+                     "the peer sent application data before the handshake finished");
+    if (c->got_close)
+      return mt_fail(c, MUTLS_E_UNEXPECTED_MESSAGE, ALERT_UNEXPECTED_MESSAGE,
+                     "the peer sent data after close_notify");
+    c->app_off = (size_t)(pt - c->in);
+    c->app_len = len;
+    return 0;
+  default:
+    return mt_fail(c, MUTLS_E_UNEXPECTED_MESSAGE, ALERT_UNEXPECTED_MESSAGE,
+                   "the peer sent a record of unknown content type %u", ct);
+  }
+}
+
+/* 5.1/5.2: checks the header of the record being assembled in c->in. */
+static int check_header(mutls_conn *c) {
+  size_t rlen = ((size_t)c->in[3] << 8) | c->in[4];
+  /* Plaintext records hold at most 2^14 bytes, protected ones 2^14 + 256. */
+  size_t max = c->rd_encrypted || c->in[0] == CT_APPLICATION_DATA ? MT_MAX_CIPHERTEXT
+                                                                  : MT_MAX_PLAINTEXT;
+  if (c->in[0] < CT_CHANGE_CIPHER_SPEC || c->in[0] > CT_APPLICATION_DATA)
+    return mt_fail(c, MUTLS_E_UNEXPECTED_MESSAGE, ALERT_UNEXPECTED_MESSAGE,
+                   "the peer sent bytes that are not a TLS record (type %u); is it "
+                   "speaking TLS on this port?",
+                   c->in[0]);
+  if (rlen > max)
+    return mt_fail(c, MUTLS_E_RECORD_OVERFLOW, ALERT_RECORD_OVERFLOW,
+                   "the peer sent a %zu-byte record; the limit is %zu", rlen, max);
+  return 0;
+}
+
+static size_t record_need(const mutls_conn *c) {
+  size_t need = MT_RECORD_HEADER;
+  if (c->in_len >= MT_RECORD_HEADER) need += ((size_t)c->in[3] << 8) | c->in[4];
+  return need;
+}
+
+size_t mt_record_want(const mutls_conn *c) {
+  if (c->state == ST_FAILED || c->app_len || c->got_close) return 0;
+  return record_need(c) - c->in_len;
+}
+
+int mt_record_recv(mutls_conn *c, const uint8_t *in, size_t len, size_t *used) {
+  *used = 0;
+  while (c->state != ST_FAILED && c->app_len == 0 && !c->got_close) {
+    if (c->in_len >= MT_RECORD_HEADER && check_header(c) != 0) return -1;
+    size_t need = record_need(c);
+    if (c->in_len < need) {
+      size_t take = need - c->in_len;
+      if (take > len - *used) take = len - *used;
+      if (take == 0) break;
+      memcpy(c->in + c->in_len, in + *used, take);
+      c->in_len += take;
+      *used += take;
+      continue;
+    }
+    int rc = process_record(c);
+    c->in_len = 0;
+    if (rc != 0) return -1;
+  }
+  return c->state == ST_FAILED ? -1 : 0;
+}
+
+int mt_set_read_key(mutls_conn *c, const uint8_t *secret) {
+  c->rd_epoch++;
+  c->rd_encrypted = 1;
+  return mt_dir_set(c, &c->rd, secret, 0);
+}
+
+int mt_set_write_key(mutls_conn *c, const uint8_t *secret) {
+  c->wr_encrypted = 1;
+  return mt_dir_set(c, &c->wr, secret, 1);
+}
