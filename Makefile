@@ -91,7 +91,7 @@ install: all
 	install -m 755 $(SHARED) $(DESTDIR)$(PREFIX)/lib/
 	ln -sf libmutls.so.$(SOVER) $(DESTDIR)$(PREFIX)/lib/libmutls.so
 	install -m 755 $(CLI) $(DESTDIR)$(PREFIX)/bin/
-	install -m 644 $(B)/mutls.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' mutls.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/mutls.pc
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/include/mutls.h $(DESTDIR)$(PREFIX)/lib/libmutls.* \

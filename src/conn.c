@@ -23,6 +23,7 @@ static mutls_conn *conn_new(mutls_config *cfg, int is_server) {
   c->state = is_server ? ST_S_WAIT_CH : ST_START;
   mt_w_init(&c->hs_in, MT_MAX_HANDSHAKE_MESSAGE + 4 + MT_MAX_PLAINTEXT);
   mt_w_init(&c->out, (size_t)64 << 20);
+  mt_w_init(&c->hs_out, MT_MAX_HANDSHAKE_MESSAGE * 2);
   mt_w_init(&c->th_buf, 2 * (MT_MAX_HANDSHAKE_MESSAGE + 4));
   return c;
 }
@@ -58,6 +59,7 @@ void mutls_conn_free(mutls_conn *c) {
   mt_dir_clear(&c->wr);
   mt_w_free(&c->hs_in);
   mt_w_free(&c->out);
+  mt_w_free(&c->hs_out);
   mt_w_free(&c->th_buf);
   mt_hash_free(c->th);
   mt_kex_free(c->kex);
@@ -84,6 +86,7 @@ int mt_fail(mutls_conn *c, mutls_error code, int alert, const char *fmt, ...) {
     c->alert_sent = alert;
     /* Drop any half-sent flight; the alert is what the peer needs. */
     if (c->out_off == 0) c->out.len = 0;
+    c->hs_out.len = 0;
     mt_record_write(c, CT_ALERT, a, 2);
   }
   return -1;
@@ -97,13 +100,33 @@ size_t mt_hs_begin(mt_writer *w, uint8_t type) {
 void mt_hs_end(mt_writer *w, size_t token) { mt_w_end(w, token, 3); }
 
 int mt_send_handshake(mutls_conn *c, const uint8_t *msg, size_t len) {
-  if (mt_transcript_add(c, msg, len) != 0 || mt_record_write(c, CT_HANDSHAKE, msg, len) != 0)
+  size_t at = c->hs_out.len;
+  mt_w_bytes(&c->hs_out, msg, len);
+  if (!mt_w_failed(&c->hs_out) && c->test.mutate) {
+    /* Test hook: let a negative test corrupt what we send. */
+    uint8_t *room = mt_w_space(&c->hs_out, 1024);
+    if (room) {
+      size_t n = c->test.mutate(c->test.mutate_arg, c->hs_out.buf + at, len, len + 1024);
+      c->hs_out.len = at + n;
+      len = n;
+    }
+  }
+  if (mt_w_failed(&c->hs_out) || mt_transcript_add(c, c->hs_out.buf + at, len) != 0)
     return mt_fail(c, MUTLS_E_NOMEM, ALERT_INTERNAL_ERROR, "out of memory building a message");
+  return 0;
+}
+
+int mt_flush_handshake(mutls_conn *c) {
+  if (!c->hs_out.len) return 0;
+  int rc = mt_record_write(c, CT_HANDSHAKE, c->hs_out.buf, c->hs_out.len);
+  c->hs_out.len = 0;
+  if (rc != 0) return mt_fail(c, MUTLS_E_NOMEM, ALERT_INTERNAL_ERROR, "out of memory sealing records");
   return 0;
 }
 
 int mt_send_ccs(mutls_conn *c) {
   static const uint8_t one = 1;
+  if (mt_flush_handshake(c) != 0) return -1;
   int enc = c->wr_encrypted;
   c->wr_encrypted = 0; /* CCS is never protected */
   int rc = mt_record_write(c, CT_CHANGE_CIPHER_SPEC, &one, 1);
@@ -145,7 +168,10 @@ int mt_kex_new(mutls_conn *c, uint16_t group) {
 void mt_test_inject_set(mutls_conn *c, const mt_test_inject *t) { c->test = *t; }
 
 static int ensure_started(mutls_conn *c) {
-  if (c->state == ST_START && !c->is_server) return mt_client_start(c);
+  if (c->state == ST_START && !c->is_server) {
+    int rc = mt_client_start(c);
+    return rc ? rc : mt_flush_handshake(c);
+  }
   return 0;
 }
 
@@ -219,7 +245,7 @@ int mutls_conn_close(mutls_conn *c) {
 
 /* ---- getters ---------------------------------------------------------------- */
 const char *mutls_conn_version(const mutls_conn *c) {
-  return c->suite && c->state == ST_CONNECTED ? "TLSv1.3" : NULL;
+  return c->established ? "TLSv1.3" : NULL;
 }
 const char *mutls_conn_cipher_suite(const mutls_conn *c) {
   return c->suite ? c->suite->name : NULL;

@@ -78,6 +78,19 @@ typedef struct {
   uint8_t cookie[512];
   size_t cookie_len;
   time_t verify_time;
+  /* Replace what we would build with these bytes (whole messages for the
+   * ClientHellos, the extensions block body for EncryptedExtensions, the
+   * signature for CertificateVerify). */
+  const uint8_t *client_hello[2];
+  size_t client_hello_len[2];
+  const uint8_t *ee_exts;
+  size_t ee_exts_len;
+  const uint8_t *signature;
+  size_t signature_len;
+  /* Called on each outgoing handshake message before it is sent; may
+   * rewrite it in place (up to cap bytes) and returns the new length. */
+  size_t (*mutate)(void *arg, uint8_t *msg, size_t len, size_t cap);
+  void *mutate_arg;
 } mt_test_inject;
 
 struct mutls_conn {
@@ -96,6 +109,9 @@ struct mutls_conn {
   /* Ciphertext waiting to go out; out_off is how much was taken. */
   mt_writer out;
   size_t out_off;
+  /* Handshake messages of the current flight, sealed into as few records as
+   * possible when the flight ends or the write keys change. */
+  mt_writer hs_out;
 
   mt_dir rd, wr;
   int rd_encrypted, wr_encrypted;
@@ -129,6 +145,7 @@ struct mutls_conn {
   uint8_t *cr_context;
   size_t cr_context_len;
   int ccs_seen;
+  int established; /* the handshake completed (stays set after close or failure) */
   int sent_close, got_close;
 
   char server_name[256];
@@ -157,6 +174,8 @@ int mt_send_handshake(mutls_conn *c, const uint8_t *msg, size_t len);
 size_t mt_hs_begin(mt_writer *w, uint8_t type);
 void mt_hs_end(mt_writer *w, size_t token);
 int mt_send_ccs(mutls_conn *c);
+/* Seals the pending handshake messages into records. */
+int mt_flush_handshake(mutls_conn *c);
 void mt_keylog(mutls_conn *c, const char *label, const uint8_t *secret);
 
 /* ---- transcript (keysched.c) ---------------------------------------------- */

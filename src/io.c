@@ -19,8 +19,7 @@ static int io_fail(mutls_conn *c, mutls_error code, const char *what) {
 
 int mutls_flush(mutls_conn *c) {
   if (c->fd < 0) return io_fail(c, MUTLS_E_STATE, "no descriptor set (mutls_conn_set_fd)");
-  if (c->state == ST_START && !c->is_server && mt_client_start(c) != 0 && !mutls_conn_pending(c))
-    return MUTLS_ERR;
+  if (c->state == ST_START && !c->is_server) (void)mutls_conn_pending(c);
   while (c->out_off < c->out.len) {
     ssize_t n = send(c->fd, c->out.buf + c->out_off, c->out.len - c->out_off, MSG_NOSIGNAL);
     if (n < 0 && errno == EINTR) continue;

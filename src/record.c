@@ -248,7 +248,7 @@ int mt_record_recv(mutls_conn *c, const uint8_t *in, size_t len, size_t *used) {
     }
     int rc = process_record(c);
     c->in_len = 0;
-    if (rc != 0) return -1;
+    if (rc != 0 || mt_flush_handshake(c) != 0) return -1;
   }
   return c->state == ST_FAILED ? -1 : 0;
 }
@@ -260,6 +260,7 @@ int mt_set_read_key(mutls_conn *c, const uint8_t *secret) {
 }
 
 int mt_set_write_key(mutls_conn *c, const uint8_t *secret) {
+  if (mt_flush_handshake(c) != 0) return -1;
   c->wr_encrypted = 1;
   return mt_dir_set(c, &c->wr, secret, 1);
 }

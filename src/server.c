@@ -232,7 +232,6 @@ static int send_server_hello(mutls_conn *c) {
   mt_w_u16(&w, c->suite->id);
   mt_w_u8(&w, 0);
   size_t exts = mt_w_begin(&w, 2);
-  put_versions_ext(&w);
   mt_w_u16(&w, EXT_KEY_SHARE);
   size_t e = mt_w_begin(&w, 2);
   mt_w_u16(&w, c->group);
@@ -240,6 +239,7 @@ static int send_server_hello(mutls_conn *c) {
   mt_w_bytes(&w, c->kex_pub, c->kex_pub_len);
   mt_w_end(&w, k, 2);
   mt_w_end(&w, e, 2);
+  put_versions_ext(&w);
   mt_w_end(&w, exts, 2);
   mt_hs_end(&w, t);
   if (mt_w_failed(&w)) return mt_fail(c, MUTLS_E_INTERNAL, ALERT_INTERNAL_ERROR, "SH too big");
@@ -247,11 +247,12 @@ static int send_server_hello(mutls_conn *c) {
 }
 
 static int send_encrypted_extensions(mutls_conn *c) {
-  uint8_t buf[4 + 2 + 4 + 3 + MT_MAX_ALPN];
+  uint8_t buf[1024 + MT_MAX_ALPN];
   mt_writer w;
   mt_w_init_fixed(&w, buf, sizeof buf);
   size_t t = mt_hs_begin(&w, HS_ENCRYPTED_EXTENSIONS);
   size_t exts = mt_w_begin(&w, 2);
+  if (c->test.ee_exts) mt_w_bytes(&w, c->test.ee_exts, c->test.ee_exts_len);
   if (c->alpn[0]) {
     size_t n = strlen(c->alpn);
     mt_w_u16(&w, EXT_ALPN);
@@ -262,6 +263,7 @@ static int send_encrypted_extensions(mutls_conn *c) {
   }
   mt_w_end(&w, exts, 2);
   mt_hs_end(&w, t);
+  if (mt_w_failed(&w)) return mt_fail(c, MUTLS_E_INTERNAL, ALERT_INTERNAL_ERROR, "EE too big");
   return mt_send_handshake(c, buf, w.len);
 }
 
@@ -370,6 +372,7 @@ static int handle_client_finished(mutls_conn *c, const uint8_t *body, size_t len
   mt_wipe(c->c_hs, sizeof c->c_hs);
   mt_wipe(c->s_hs, sizeof c->s_hs);
   c->state = ST_CONNECTED;
+  c->established = 1;
   return 0;
 }
 

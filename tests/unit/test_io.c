@@ -1,0 +1,100 @@
+/* test_io.c - the socket helpers over a socketpair: non-blocking descriptors
+ * report MUTLS_WANT_READ and make progress when called again; blocking ones
+ * complete; close_notify and EOF are told apart. */
+#include <fcntl.h>
+#include <pthread.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "common/check.h"
+#include "common/tu.h"
+
+static void nonblocking(void) {
+  int sv[2];
+  socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+  fcntl(sv[0], F_SETFL, O_NONBLOCK);
+  fcntl(sv[1], F_SETFL, O_NONBLOCK);
+  mutls_config *sc = tu_server_config("p256"), *cc = tu_client_config();
+  mutls_conn *s = mutls_server_new(sc), *c = mutls_client_new(cc, "localhost");
+  mutls_conn_set_fd(c, sv[0]);
+  mutls_conn_set_fd(s, sv[1]);
+  int rc_c = MUTLS_WANT_READ, rc_s = MUTLS_WANT_READ, wants = 0;
+  for (int i = 0; i < 100 && (rc_c != MUTLS_OK || rc_s != MUTLS_OK); i++) {
+    if (rc_c != MUTLS_OK) rc_c = mutls_handshake(c);
+    if (rc_s != MUTLS_OK) rc_s = mutls_handshake(s);
+    wants += rc_c == MUTLS_WANT_READ || rc_s == MUTLS_WANT_READ;
+  }
+  CHECK("non-blocking handshake completes", rc_c == MUTLS_OK && rc_s == MUTLS_OK);
+  CHECK("non-blocking handshake reported WANT_READ", wants > 0);
+  char buf[64];
+  CHECK("read with nothing sent: WANT_READ", mutls_read(s, buf, sizeof buf) == MUTLS_WANT_READ);
+  CHECK("write", mutls_write(c, "hello", 5) == 5);
+  int n = mutls_read(s, buf, sizeof buf);
+  CHECK("read what was written", n == 5 && memcmp(buf, "hello", 5) == 0);
+  CHECK("shutdown sends close_notify", mutls_shutdown(c) == MUTLS_OK);
+  CHECK("peer sees MUTLS_CLOSED", mutls_read(s, buf, sizeof buf) == MUTLS_CLOSED);
+  mutls_conn_free(c);
+  mutls_conn_free(s);
+  close(sv[0]);
+  close(sv[1]);
+  mutls_config_free(sc);
+  mutls_config_free(cc);
+}
+
+static void *serve(void *arg) {
+  mutls_conn *s = arg;
+  char buf[64];
+  if (mutls_handshake(s) == MUTLS_OK) {
+    int n = mutls_read(s, buf, sizeof buf);
+    if (n > 0) mutls_write(s, buf, (size_t)n);
+  }
+  return NULL;
+}
+
+static void blocking_and_eof(void) {
+  int sv[2];
+  socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+  mutls_config *sc = tu_server_config("ed25519"), *cc = tu_client_config();
+  mutls_conn *s = mutls_server_new(sc), *c = mutls_client_new(cc, "localhost");
+  mutls_conn_set_fd(c, sv[0]);
+  mutls_conn_set_fd(s, sv[1]);
+  pthread_t t;
+  pthread_create(&t, NULL, serve, s);
+  char buf[64];
+  CHECK("blocking handshake", mutls_handshake(c) == MUTLS_OK);
+  CHECK("blocking echo", mutls_write(c, "abc", 3) == 3 && mutls_read(c, buf, sizeof buf) == 3 &&
+                             memcmp(buf, "abc", 3) == 0);
+  pthread_join(t, NULL);
+  close(sv[1]); /* the server vanishes without close_notify */
+  CHECK("EOF without close_notify is an error",
+        mutls_read(c, buf, sizeof buf) == MUTLS_ERR && mutls_conn_error(c) == MUTLS_E_EOF);
+  mutls_conn_free(c);
+  mutls_conn_free(s);
+  close(sv[0]);
+  mutls_config_free(sc);
+  mutls_config_free(cc);
+}
+
+static void eof_during_handshake(void) {
+  int sv[2];
+  socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+  close(sv[1]);
+  mutls_config *cc = tu_client_config();
+  mutls_conn *c = mutls_client_new(cc, "localhost");
+  mutls_conn_set_fd(c, sv[0]);
+  CHECK("EOF during the handshake", mutls_handshake(c) == MUTLS_ERR &&
+                                        (mutls_conn_error(c) == MUTLS_E_EOF ||
+                                         mutls_conn_error(c) == MUTLS_E_IO) &&
+                                        strlen(mutls_conn_explain(c)) > 20);
+  mutls_conn_free(c);
+  close(sv[0]);
+  mutls_config_free(cc);
+}
+
+int main(void) {
+  tu_certs();
+  nonblocking();
+  blocking_and_eof();
+  eof_during_handshake();
+  return check_exit();
+}
