@@ -62,13 +62,13 @@ static int begin(mt_aead *a, const uint8_t *nonce, int enc, const uint8_t *aad, 
   return 0;
 }
 
-int mt_aead_seal(mt_aead *a, const uint8_t nonce[MT_AEAD_NONCE], const uint8_t *aad,
-                 size_t aad_len, const uint8_t *in, size_t in_len, uint8_t *out) {
+int mt_aead_seal(mt_aead *a, const uint8_t nonce[MT_AEAD_NONCE], const uint8_t *aad, size_t aad_len,
+                 const uint8_t *in, size_t in_len, uint8_t *out) {
   if (a == NULL || in_len > (size_t)INT_MAX - MT_AEAD_TAG) return -1;
   int n = 0, fin = 0;
   OSSL_PARAM params[2];
-  params[0] = OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG, out + in_len,
-                                                MT_AEAD_TAG);
+  params[0] =
+      OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG, out + in_len, MT_AEAD_TAG);
   params[1] = OSSL_PARAM_construct_end();
   if (begin(a, nonce, 1, aad, aad_len) != 0 ||
       (in_len && EVP_CipherUpdate(a->ctx, out, &n, in, (int)in_len) != 1) ||
@@ -80,8 +80,8 @@ int mt_aead_seal(mt_aead *a, const uint8_t nonce[MT_AEAD_NONCE], const uint8_t *
   return 0;
 }
 
-int mt_aead_open(mt_aead *a, const uint8_t nonce[MT_AEAD_NONCE], const uint8_t *aad,
-                 size_t aad_len, const uint8_t *in, size_t in_len, uint8_t *out) {
+int mt_aead_open(mt_aead *a, const uint8_t nonce[MT_AEAD_NONCE], const uint8_t *aad, size_t aad_len,
+                 const uint8_t *in, size_t in_len, uint8_t *out) {
   if (a == NULL || in_len < MT_AEAD_TAG || in_len > (size_t)INT_MAX) return -1;
   size_t ct_len = in_len - MT_AEAD_TAG;
   /* Copy the tag first: with out == in nothing overwrites it, but a caller

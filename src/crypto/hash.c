@@ -78,9 +78,12 @@ void mt_hash_free(mt_hash_ctx *h) {
 
 /* ---- HMAC ----------------------------------------------------------------
  * Each call dups the per-hash template from mt_crypto_init() and keys the
- * copy: no name lookups, and nothing shared is written, so it is thread
- * safe. Measured faster than EVP_KDF "HKDF" for the short outputs TLS asks
- * for (see the report in tests/unit/test_crypto.c's bench_hkdf). */
+ * copy: no name lookups, nothing shared is written (thread safe), and the
+ * keyed state is cleansed when the copy is freed. Measured on OpenSSL 3.0
+ * (32-byte HKDF-Expand, SHA-256): about 0.7 us, against 1.1 us for EVP_KDF
+ * "HKDF" (3.0 cannot dup an HKDF context, so each call fetches its digest
+ * by name). A per-thread keyed context would halve this again, but would
+ * keep the last key's HMAC state alive between calls. */
 
 /* (Re)keys c. An empty key is legal HMAC (RFC 2104), but libcrypto reads a
  * NULL key as "keep the old one", so pass a real pointer. */
@@ -99,8 +102,8 @@ static EVP_MAC_CTX *hmac_keyed(mt_hash_alg alg, const uint8_t *key, size_t key_l
   return c;
 }
 
-int mt_hmac(mt_hash_alg alg, const uint8_t *key, size_t key_len, const uint8_t *in,
-            size_t in_len, uint8_t *out) {
+int mt_hmac(mt_hash_alg alg, const uint8_t *key, size_t key_len, const uint8_t *in, size_t in_len,
+            uint8_t *out) {
   EVP_MAC_CTX *c = hmac_keyed(alg, key, key_len);
   size_t n = 0;
   int ok = c != NULL && (in_len == 0 || EVP_MAC_update(c, in, in_len) == 1) &&
@@ -140,8 +143,7 @@ int mt_hkdf_expand(mt_hash_alg alg, const uint8_t *prk, size_t prk_len, const ui
   /* T(i) = HMAC(PRK, T(i-1) | info | i); OKM = first L bytes of T(1)|T(2)|... */
   for (uint8_t i = 1; done < out_len; i++) {
     size_t n = 0;
-    if ((i > 1 && hmac_key(c, prk, prk_len) != 0) ||
-        (tlen && EVP_MAC_update(c, t, tlen) != 1) ||
+    if ((i > 1 && hmac_key(c, prk, prk_len) != 0) || (tlen && EVP_MAC_update(c, t, tlen) != 1) ||
         (info_len && EVP_MAC_update(c, info, info_len) != 1) || EVP_MAC_update(c, &i, 1) != 1 ||
         EVP_MAC_final(c, t, &n, sizeof(t)) != 1 || n != hl) {
       rc = -1;

@@ -52,7 +52,6 @@ struct mt_pkey {
 uint8_t *mt_read_small_file(const char *what, const char *path, size_t *len, char *err,
                             size_t err_len);
 /* snprintf into err when err is non-NULL. */
-void mt_errf(char *err, size_t err_len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+void mt_errf(char *err, size_t err_len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 #endif

@@ -96,8 +96,8 @@ static EVP_PKEY *ec_from_private(const struct group_info *g, const uint8_t *priv
   uint8_t pub[MT_MAX_KEX_PUB];
   BIGNUM *d = BN_secure_new();
   EC_GROUP *grp = EC_GROUP_new_by_curve_name_ex(NULL, NULL, g->nid);
-  if (d == NULL || grp == NULL || BN_bin2bn(priv, (int)g->priv_len, d) == NULL ||
-      BN_is_zero(d) || BN_cmp(d, EC_GROUP_get0_order(grp)) >= 0)
+  if (d == NULL || grp == NULL || BN_bin2bn(priv, (int)g->priv_len, d) == NULL || BN_is_zero(d) ||
+      BN_cmp(d, EC_GROUP_get0_order(grp)) >= 0)
     goto done;
   if ((pt = EC_POINT_new(grp)) == NULL || EC_POINT_mul(grp, pt, d, NULL, NULL, NULL) != 1 ||
       EC_POINT_point2oct(grp, pt, POINT_CONVERSION_UNCOMPRESSED, pub, sizeof(pub), NULL) !=
@@ -110,8 +110,7 @@ static EVP_PKEY *ec_from_private(const struct group_info *g, const uint8_t *priv
       (params = OSSL_PARAM_BLD_to_param(bld)) == NULL)
     goto done;
   if ((pc = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL)) == NULL ||
-      EVP_PKEY_fromdata_init(pc) != 1 ||
-      EVP_PKEY_fromdata(pc, &pk, EVP_PKEY_KEYPAIR, params) != 1)
+      EVP_PKEY_fromdata_init(pc) != 1 || EVP_PKEY_fromdata(pc, &pk, EVP_PKEY_KEYPAIR, params) != 1)
     pk = NULL;
 done:
   EVP_PKEY_CTX_free(pc);
@@ -126,8 +125,7 @@ done:
 int mt_kex_from_private(uint16_t group, const uint8_t *priv, size_t priv_len, mt_kex **out,
                         uint8_t *pub, size_t *pub_len) {
   const struct group_info *g = group_find(group);
-  if (out == NULL || g == NULL || priv == NULL || priv_len != g->priv_len ||
-      mt_crypto_init() != 0)
+  if (out == NULL || g == NULL || priv == NULL || priv_len != g->priv_len || mt_crypto_init() != 0)
     return -1;
   *out = NULL;
   EVP_PKEY *pk;
@@ -143,7 +141,8 @@ int mt_kex_from_private(uint16_t group, const uint8_t *priv, size_t priv_len, mt
  * again in EVP_PKEY_derive_set_peer_ex(..., validate = 1). */
 static EVP_PKEY *peer_key(const struct group_info *g, const uint8_t *peer, size_t peer_len) {
   if (peer == NULL || peer_len != g->pub_len) return NULL;
-  if (g->curve == NULL) return EVP_PKEY_new_raw_public_key_ex(NULL, g->keytype, NULL, peer, peer_len);
+  if (g->curve == NULL)
+    return EVP_PKEY_new_raw_public_key_ex(NULL, g->keytype, NULL, peer, peer_len);
   /* RFC 8446 4.2.8.2: only the uncompressed form (legacy_form = 4). */
   if (peer[0] != POINT_CONVERSION_UNCOMPRESSED) return NULL;
   EVP_PKEY *pk = NULL;
@@ -161,7 +160,8 @@ static EVP_PKEY *peer_key(const struct group_info *g, const uint8_t *peer, size_
 
 static int all_zero(const uint8_t *p, size_t n) {
   uint8_t acc = 0;
-  for (size_t i = 0; i < n; i++) acc |= p[i];
+  for (size_t i = 0; i < n; i++)
+    acc |= p[i];
   return acc == 0;
 }
 

@@ -72,10 +72,9 @@ static int sig_init(EVP_MD_CTX *mc, EVP_PKEY *pk, uint16_t scheme, int sign) {
   if (r != 1) return -1;
   /* RFC 8446 4.2.3: RSASSA-PSS with MGF1 over the same hash, and a salt as
    * long as the hash (on verify, this also rejects any other salt length). */
-  if (is_pss(scheme) &&
-      (EVP_PKEY_CTX_set_rsa_padding(pc, RSA_PKCS1_PSS_PADDING) != 1 ||
-       EVP_PKEY_CTX_set_rsa_pss_saltlen(pc, RSA_PSS_SALTLEN_DIGEST) != 1 ||
-       EVP_PKEY_CTX_set_rsa_mgf1_md(pc, md) != 1))
+  if (is_pss(scheme) && (EVP_PKEY_CTX_set_rsa_padding(pc, RSA_PKCS1_PSS_PADDING) != 1 ||
+                         EVP_PKEY_CTX_set_rsa_pss_saltlen(pc, RSA_PSS_SALTLEN_DIGEST) != 1 ||
+                         EVP_PKEY_CTX_set_rsa_mgf1_md(pc, md) != 1))
     return -1;
   return 0;
 }
@@ -105,7 +104,8 @@ static int has(const uint8_t *p, size_t len, const char *s) {
 
 /* Why a PEM buffer held no usable private key, as the end of a sentence. */
 static const char *why_no_key(const uint8_t *pem, size_t len) {
-  if (!has(pem, len, "-----BEGIN ")) return "holds no PEM data (expected -----BEGIN PRIVATE KEY-----)";
+  if (!has(pem, len, "-----BEGIN "))
+    return "holds no PEM data (expected -----BEGIN PRIVATE KEY-----)";
   if (has(pem, len, "ENCRYPTED"))
     return "is encrypted with a passphrase; decrypt it first (openssl pkey -in KEY -out "
            "PLAIN.key)";
@@ -139,8 +139,8 @@ static mt_pkey *load_pem(const char *label, const uint8_t *pem, size_t len, char
     return NULL;
   }
   BIO *bio = BIO_new_mem_buf(pem, (int)len);
-  EVP_PKEY *pk = bio ? PEM_read_bio_PrivateKey_ex(bio, NULL, no_passphrase, NULL, NULL, NULL)
-                     : NULL;
+  EVP_PKEY *pk =
+      bio ? PEM_read_bio_PrivateKey_ex(bio, NULL, no_passphrase, NULL, NULL, NULL) : NULL;
   BIO_free(bio);
   ERR_clear_error();
   if (pk == NULL) {

@@ -76,8 +76,8 @@ static int chain_push(mt_chain *c, X509 *x, uint8_t *der, size_t der_len) {
 /* Reads every certificate in a PEM buffer. aux: also accept "TRUSTED
  * CERTIFICATE" blocks (trust files). Returns NULL with a sentence in err
  * if a block does not parse or there is none. */
-static STACK_OF(X509) *read_pem_certs(const uint8_t *pem, size_t len, int aux, const char *label,
-                                      char *err, size_t err_len) {
+static STACK_OF(X509) * read_pem_certs(const uint8_t *pem, size_t len, int aux, const char *label,
+                                       char *err, size_t err_len) {
   STACK_OF(X509) *sk = sk_X509_new_null();
   BIO *bio = len <= (size_t)INT32_MAX ? BIO_new_mem_buf(pem, (int)len) : NULL;
   if (sk == NULL || bio == NULL) {
@@ -104,8 +104,7 @@ static STACK_OF(X509) *read_pem_certs(const uint8_t *pem, size_t len, int aux, c
   ERR_clear_error();
   BIO_free(bio);
   if (sk_X509_num(sk) == 0) {
-    mt_errf(err, err_len, "%s holds no certificate (expected -----BEGIN CERTIFICATE-----)",
-            label);
+    mt_errf(err, err_len, "%s holds no certificate (expected -----BEGIN CERTIFICATE-----)", label);
     sk_X509_free(sk);
     return NULL;
   }
@@ -137,7 +136,8 @@ static mt_chain *chain_from_pem(const char *label, const uint8_t *pem, size_t le
     for (size_t i = 0; i < n; i++) {
       if (chain_push(c, sk_X509_value(sk, (int)i), NULL, 0) != 0) {
         /* chain_push freed this one; the rest still belong to sk */
-        for (size_t j = i + 1; j < n; j++) X509_free(sk_X509_value(sk, (int)j));
+        for (size_t j = i + 1; j < n; j++)
+          X509_free(sk_X509_value(sk, (int)j));
         mt_chain_free(c);
         c = NULL;
         break;
@@ -172,8 +172,8 @@ mt_chain *mt_chain_load_file(const char *path, char *err, size_t err_len) {
   return c;
 }
 
-mt_chain *mt_chain_from_der(const uint8_t *const *der, const size_t *der_len, size_t n,
-                            char *err, size_t err_len) {
+mt_chain *mt_chain_from_der(const uint8_t *const *der, const size_t *der_len, size_t n, char *err,
+                            size_t err_len) {
   if (mt_crypto_init() != 0) {
     mt_errf(err, err_len, "libcrypto lacks an algorithm mutls needs");
     return NULL;
@@ -247,8 +247,7 @@ int mt_chain_leaf_verify(const mt_chain *c, uint16_t scheme, const uint8_t *msg,
                          const uint8_t *sig, size_t sig_len) {
   X509 *leaf = leaf_of(c);
   if (leaf == NULL) return -1;
-  return mt_verify_with(X509_get0_pubkey(leaf), c->leaf_kind, scheme, msg, msg_len, sig,
-                        sig_len);
+  return mt_verify_with(X509_get0_pubkey(leaf), c->leaf_kind, scheme, msg, msg_len, sig, sig_len);
 }
 
 /* ---- text about certificates ----------------------------------------------- */
@@ -298,16 +297,28 @@ static void sans_text(X509 *x, char *out, size_t len) {
     const char *prefix = NULL;
     char ip[INET6_ADDRSTRLEN] = "";
     switch (g->type) {
-    case GEN_DNS: prefix = "DNS:"; s = g->d.dNSName; break;
-    case GEN_URI: prefix = "URI:"; s = g->d.uniformResourceIdentifier; break;
-    case GEN_EMAIL: prefix = "email:"; s = g->d.rfc822Name; break;
+    case GEN_DNS:
+      prefix = "DNS:";
+      s = g->d.dNSName;
+      break;
+    case GEN_URI:
+      prefix = "URI:";
+      s = g->d.uniformResourceIdentifier;
+      break;
+    case GEN_EMAIL:
+      prefix = "email:";
+      s = g->d.rfc822Name;
+      break;
     case GEN_IPADD: {
       prefix = "IP:";
       int l = ASN1_STRING_length(g->d.iPAddress);
       const unsigned char *b = ASN1_STRING_get0_data(g->d.iPAddress);
-      if (l == 4) inet_ntop(AF_INET, b, ip, sizeof(ip));
-      else if (l == 16) inet_ntop(AF_INET6, b, ip, sizeof(ip));
-      else snprintf(ip, sizeof(ip), "(malformed)");
+      if (l == 4)
+        inet_ntop(AF_INET, b, ip, sizeof(ip));
+      else if (l == 16)
+        inet_ntop(AF_INET6, b, ip, sizeof(ip));
+      else
+        snprintf(ip, sizeof(ip), "(malformed)");
       break;
     }
     default: continue; /* otherName, dirName, ...: not shown */
@@ -385,7 +396,8 @@ mt_trust *mt_trust_load_file(const char *path, char *err, size_t err_len) {
   if (sk == NULL) return NULL;
   mt_trust *t = calloc(1, sizeof(*t));
   int ok = t != NULL && (t->store = X509_STORE_new()) != NULL;
-  for (int i = 0; ok && i < sk_X509_num(sk); i++) ok = X509_STORE_add_cert(t->store, sk_X509_value(sk, i)) == 1;
+  for (int i = 0; ok && i < sk_X509_num(sk); i++)
+    ok = X509_STORE_add_cert(t->store, sk_X509_value(sk, i)) == 1;
   sk_X509_pop_free(sk, X509_free); /* the store holds its own references */
   ERR_clear_error();
   if (!ok) {
@@ -523,9 +535,8 @@ static void explain(const struct why_ctx *w, mt_verify_code code, char *why, siz
     return;
   case MT_VERIFY_NOT_YET_VALID:
     time_text(X509_get0_notBefore(w->cur), date, sizeof(date));
-    snprintf(why, len,
-             "%s %s is not valid until %s; check the clock or the certificate's dates", who,
-             w->cur_s, date);
+    snprintf(why, len, "%s %s is not valid until %s; check the clock or the certificate's dates",
+             who, w->cur_s, date);
     return;
   case MT_VERIFY_NAME_MISMATCH:
     sans_text(w->leaf, sans, sizeof(sans));
@@ -603,7 +614,10 @@ static int set_params(X509_STORE_CTX *ctx, const mt_chain *chain, mt_purpose pur
   if (X509_get_ext_by_NID(chain->certs[0].x, NID_subject_alt_name, -1) >= 0)
     flags |= X509_CHECK_FLAG_NEVER_CHECK_SUBJECT;
   X509_VERIFY_PARAM_set_hostflags(vp, flags);
-  return X509_VERIFY_PARAM_set1_host(vp, name, strlen(name)) == 1 ? 0 : -1;
+  /* "api.internal." is the same (absolute) name as "api.internal". */
+  size_t n = strlen(name);
+  if (n > 1 && name[n - 1] == '.' && name[n - 2] != '.') n--;
+  return X509_VERIFY_PARAM_set1_host(vp, name, n) == 1 ? 0 : -1;
 }
 
 mt_verify_code mt_verify_chain(const mt_trust *trust, const mt_chain *chain, mt_purpose purpose,
@@ -631,21 +645,23 @@ mt_verify_code mt_verify_chain(const mt_trust *trust, const mt_chain *chain, mt_
   }
   if (name != NULL && name[0] == '\0') {
     /* libcrypto would read an empty name as "no name check". */
-    snprintf(why, why_len, "no name was given to check the certificate for %s against",
-             w.leaf_s);
+    snprintf(why, why_len, "no name was given to check the certificate for %s against", w.leaf_s);
     return MT_VERIFY_NAME_MISMATCH;
   }
   X509_STORE_CTX *ctx = X509_STORE_CTX_new();
   STACK_OF(X509) *untrusted = sk_X509_new_null();
   int ok = ctx != NULL && untrusted != NULL;
-  for (size_t i = 1; ok && i < chain->n; i++) ok = sk_X509_push(untrusted, chain->certs[i].x) > 0;
+  for (size_t i = 1; ok && i < chain->n; i++)
+    ok = sk_X509_push(untrusted, chain->certs[i].x) > 0;
   ok = ok && X509_STORE_CTX_init(ctx, trust->store, w.leaf, untrusted) == 1 &&
        set_params(ctx, chain, purpose, name, now) == 0;
   mt_verify_code code;
   if (!ok) {
     code = MT_VERIFY_OTHER;
-    snprintf(why, why_len, "could not set up verification of the certificate for %s (out of "
-             "memory?)", w.leaf_s);
+    snprintf(why, why_len,
+             "could not set up verification of the certificate for %s (out of "
+             "memory?)",
+             w.leaf_s);
   } else {
     int r = X509_verify_cert(ctx);
     w.err = X509_STORE_CTX_get_error(ctx);
