@@ -32,8 +32,10 @@ static void nonce_for(const mt_dir *d, uint8_t *n) {
 static int write_one(mutls_conn *c, uint8_t ct, const uint8_t *data, size_t len) {
   if (!c->wr_encrypted) {
     mt_w_u8(&c->out, ct);
-    mt_w_u16(&c->out, ct == CT_HANDSHAKE && c->state <= ST_C_WAIT_SH && !c->is_server ? 0x0301
-                                                                                      : TLS12);
+    /* 5.1: 0x0301 is allowed (and most compatible) for the initial
+     * ClientHello only; everything else says 0x0303. */
+    int initial_hello = ct == CT_HANDSHAKE && !c->is_server && c->state <= ST_C_WAIT_SH && !c->hrr;
+    mt_w_u16(&c->out, initial_hello ? 0x0301 : TLS12);
     mt_w_u16(&c->out, (uint16_t)len);
     mt_w_bytes(&c->out, data, len);
     return mt_w_failed(&c->out) ? -1 : 0;
