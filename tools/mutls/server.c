@@ -1,0 +1,741 @@
+/*
+ * server.c - `mutls server`: a TLS 1.3 test server (echo or a small HTTP page).
+ *
+ * The main thread owns the listening sockets and a self-pipe and waits on
+ * them with ppoll. Every accepted connection gets a detached thread with a
+ * blocking socket: handshake, serve, one log line, close_notify, close.
+ *
+ * SIGINT and SIGTERM stay blocked everywhere except inside the main
+ * thread's ppoll, so they never interrupt a connection thread's I/O; the
+ * handler only writes a byte to the self-pipe (write is async-signal-safe).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common.h"
+
+#define MAX_CONNECTIONS 256 /* served at once; more wait in the listen backlog */
+#define MAX_LISTENERS 8     /* addresses a --listen name may resolve to */
+#define LISTEN_BACKLOG 128
+#define IO_CHUNK 16384
+#define HTTP_HEAD_MAX (16 * 1024)
+#define HTTP_BODY_MAX 4096
+#define LINGER_MS 2000  /* how long a closing connection may drain the client's input */
+#define FULL_WAIT_MS 50 /* at MAX_CONNECTIONS: look again this often */
+
+/* What the self-pipe carries. */
+enum { WAKE_STOP = 's', WAKE_ONCE_OK = 'o', WAKE_ONCE_FAILED = 'f' };
+
+static struct {
+  const char *listen, *cert, *key;
+  cli_tls_prefs prefs;
+  int echo, http, once;
+} opt;
+
+static const cli_option options[] = {
+    {.name = "--listen",
+     .arg = "HOST:PORT",
+     .value = &opt.listen,
+     .help = "Where to listen (required). HOST is an IPv4 address, an IPv6 address in\n"
+             "brackets, or a name such as localhost (then every address it has). PORT 0\n"
+             "picks a free port; the 'listening on' line on stdout says which.",
+     .example = "--listen 127.0.0.1:4433   or   --listen [::1]:0"},
+    {.name = "--cert",
+     .arg = "CHAIN.pem",
+     .value = &opt.cert,
+     .help = "The server's certificate chain, PEM (required): its own certificate first,\n"
+             "then any intermediate CA certificates.",
+     .example = "--cert server.pem"},
+    {.name = "--key",
+     .arg = "KEY.pem",
+     .value = &opt.key,
+     .help = "The private key (PEM) of the first certificate in --cert (required).",
+     .example = "--key server.key"},
+    {.name = "--alpn",
+     .arg = "LIST",
+     .value = &opt.prefs.alpn,
+     .help = "Application protocols to accept, comma separated, most preferred first. A\n"
+             "client offering ALPN without any of them is refused (no_application_protocol\n"
+             "alert); a client offering no ALPN at all is served.",
+     .example = "--alpn h2,http/1.1"},
+    {.name = "--echo",
+     .flag = &opt.echo,
+     .help = "Send every byte back until the client closes. This is the default.",
+     .example = "--echo"},
+    {.name = "--http",
+     .flag = &opt.http,
+     .help = "Read one HTTP/1.x request (head up to 16 KiB) and answer 200 with a text/plain\n"
+             "page describing the connection (version, cipher suite, group, signature\n"
+             "scheme, ALPN, SNI, HelloRetryRequest, client certificate), or 400 if the\n"
+             "request is malformed or too big; then close.",
+     .example = "--http"},
+    {.name = "--once",
+     .flag = &opt.once,
+     .help = "Serve one connection, then exit: 0 if its handshake succeeded, 1 if not.\n"
+             "The listening socket is closed once that connection is accepted.",
+     .example = "--once"},
+    {.name = "--keylog",
+     .arg = "FILE",
+     .value = &opt.prefs.keylog,
+     .help = "Append every connection's secrets to FILE in the SSLKEYLOGFILE format, so\n"
+             "Wireshark can decrypt the traffic. Anyone who reads FILE can too: debug only.",
+     .example = "--keylog /tmp/mutls-keys.log"},
+    {.name = "--ciphers",
+     .arg = "LIST",
+     .value = &opt.prefs.ciphers,
+     .help = "TLS 1.3 cipher suites to allow, colon or comma separated; the server picks by\n"
+             "this order. Names: TLS_AES_128_GCM_SHA256, TLS_AES_256_GCM_SHA384,\n"
+             "TLS_CHACHA20_POLY1305_SHA256. Default: all three.",
+     .example = "--ciphers TLS_AES_256_GCM_SHA384:TLS_AES_128_GCM_SHA256"},
+    {.name = "--groups",
+     .arg = "LIST",
+     .value = &opt.prefs.groups,
+     .help = "Key exchange groups to allow, in the server's order of preference: x25519,\n"
+             "secp256r1 (or P-256), secp384r1 (or P-384). A client whose key share is for\n"
+             "another group it supports gets a HelloRetryRequest (hrr=yes in the log).",
+     .example = "--groups secp384r1:x25519"},
+    {.name = "--sigalgs",
+     .arg = "LIST",
+     .value = &opt.prefs.sigalgs,
+     .help = "Signature schemes to allow, in order of preference: ecdsa_secp256r1_sha256,\n"
+             "ecdsa_secp384r1_sha384, rsa_pss_rsae_sha256, rsa_pss_rsae_sha384,\n"
+             "rsa_pss_rsae_sha512, ed25519. Keep one that fits the key in --key.",
+     .example = "--sigalgs ecdsa_secp256r1_sha256"},
+};
+
+static const cli_command command = {
+    .name = "server",
+    .synopsis = "mutls server --listen HOST:PORT --cert CHAIN.pem --key KEY.pem [--alpn LIST]\n"
+                "                    [--echo | --http] [--once] [--keylog FILE] [--ciphers LIST]\n"
+                "                    [--groups LIST] [--sigalgs LIST]",
+    .description = "A TLS 1.3 test server. Serves many connections at once, each in its own\n"
+                   "thread, and logs one line per connection on stderr. SIGINT or SIGTERM\n"
+                   "stops it (exit 0); connections still open are then cut.\n",
+    .options = options,
+    .n_options = sizeof options / sizeof options[0],
+    .max_positionals = 0,
+    .more_help =
+        "Output:\n"
+        "  stdout: one line, 'listening on HOST:PORT', once the socket listens.\n"
+        "  stderr: per connection, one of\n"
+        "    mutls server: PEER ok VERSION SUITE GROUP sni=NAME alpn=PROTO bytes_in=N\n"
+        "                  bytes_out=N hrr=yes|no [http=STATUS] end=HOW\n"
+        "    mutls server: PEER failed ERROR [alert_sent=A] [alert_received=A]: WHY\n"
+        "\n"
+        "Examples:\n"
+        "  mutls server --listen 127.0.0.1:4433 --cert server.pem --key server.key\n"
+        "  mutls server --listen localhost:0 --http --cert server.pem --key server.key\n"
+        "  mutls server --listen [::1]:8443 --once --groups secp256r1 \\\n"
+        "               --cert server.pem --key server.key\n"
+        "\n"
+        "Exit status:\n"
+        "  0  stopped by SIGINT/SIGTERM, or --once and the handshake succeeded\n"
+        "  1  bad certificate/key/setting, cannot listen, or --once and the handshake failed\n"
+        "  2  bad command line\n",
+};
+
+void server_help(FILE *out) {
+  cli_print_help(out, &command);
+}
+
+/* ---- signals and the self-pipe ---------------------------------------------------- */
+
+static int wake_pipe[2] = {-1, -1};
+
+static void wake(char why) {
+  /* The write end is non-blocking: if the pipe is full, a wake-up is already
+   * pending and this byte is not needed. */
+  if (write(wake_pipe[1], &why, 1) < 0) {
+  }
+}
+
+static void on_stop_signal(int sig) {
+  int saved = errno;
+  wake(WAKE_STOP);
+  errno = saved;
+}
+
+/* Blocks SIGINT/SIGTERM (threads inherit that) and returns in wait_mask the
+ * mask under which the main thread's ppoll lets them in. */
+static int setup_signals(sigset_t *wait_mask) {
+  if (pipe2(wake_pipe, O_CLOEXEC | O_NONBLOCK) != 0) return -1;
+  sigset_t stop;
+  sigemptyset(&stop);
+  sigaddset(&stop, SIGINT);
+  sigaddset(&stop, SIGTERM);
+  if (pthread_sigmask(SIG_BLOCK, &stop, wait_mask) != 0) return -1;
+  sigdelset(wait_mask, SIGINT);
+  sigdelset(wait_mask, SIGTERM);
+
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_stop_signal;
+  sigemptyset(&sa.sa_mask);
+  if (sigaction(SIGINT, &sa, NULL) != 0 || sigaction(SIGTERM, &sa, NULL) != 0) return -1;
+  /* A client that vanishes must cost an error return, not the process. */
+  signal(SIGPIPE, SIG_IGN);
+  return 0;
+}
+
+/* ---- listening sockets --------------------------------------------------------------- */
+
+typedef struct listeners {
+  int fd[MAX_LISTENERS];
+  size_t n;
+  unsigned port; /* the real port, also when --listen asked for 0 */
+} listeners;
+
+static unsigned local_port(int fd) {
+  struct sockaddr_storage ss;
+  socklen_t len = sizeof ss;
+  if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0) return 0;
+  if (ss.ss_family == AF_INET6) return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+  return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+}
+
+static void set_port(struct sockaddr *sa, unsigned port) {
+  if (sa->sa_family == AF_INET6)
+    ((struct sockaddr_in6 *)sa)->sin6_port = htons((uint16_t)port);
+  else if (sa->sa_family == AF_INET)
+    ((struct sockaddr_in *)sa)->sin_port = htons((uint16_t)port);
+}
+
+/* One listening socket, non-blocking so that accept never blocks when a
+ * client gives up between poll and accept. -1 with errno on failure. */
+static int open_listener(const struct addrinfo *ai, bool v6only) {
+  int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, ai->ai_protocol);
+  if (fd < 0) return -1;
+  int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  /* When a name has both an IPv4 and an IPv6 address, the IPv6 socket must
+   * not claim the IPv4 port as well. */
+  if (v6only && ai->ai_family == AF_INET6)
+    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+  if (bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, LISTEN_BACKLOG) != 0) {
+    int saved = errno;
+    close(fd);
+    errno = saved;
+    return -1;
+  }
+  return fd;
+}
+
+static int open_listeners(const char *host, const char *port, listeners *ls) {
+  struct addrinfo hints, *res;
+  memset(&hints, 0, sizeof hints);
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+  int rc = getaddrinfo(host, port, &hints, &res);
+  if (rc != 0) {
+    cli_log("cannot listen on %s: %s", opt.listen, gai_strerror(rc));
+    return -1;
+  }
+  int err = 0;
+  bool several = res->ai_next != NULL;
+  for (struct addrinfo *ai = res; ai && ls->n < MAX_LISTENERS; ai = ai->ai_next) {
+    /* With PORT 0, the other addresses take the port the first one got. */
+    if (ls->n > 0) set_port(ai->ai_addr, ls->port);
+    int fd = open_listener(ai, several);
+    if (fd < 0) {
+      err = errno; /* e.g. no IPv6 on this host: the other addresses may do */
+      continue;
+    }
+    if (ls->n == 0) ls->port = local_port(fd);
+    ls->fd[ls->n++] = fd;
+  }
+  freeaddrinfo(res);
+  if (ls->n == 0) {
+    cli_log("cannot listen on %s: %s", opt.listen, strerror(err));
+    return -1;
+  }
+  return 0;
+}
+
+static void close_listeners(listeners *ls) {
+  for (size_t i = 0; i < ls->n; i++)
+    close(ls->fd[i]);
+  ls->n = 0;
+}
+
+/* ---- counting connection threads ------------------------------------------------ */
+
+static pthread_mutex_t conn_lock = PTHREAD_MUTEX_INITIALIZER;
+static int conn_count;
+
+static void conns_add(int delta) {
+  pthread_mutex_lock(&conn_lock);
+  conn_count += delta;
+  pthread_mutex_unlock(&conn_lock);
+}
+
+static int conns_active(void) {
+  pthread_mutex_lock(&conn_lock);
+  int n = conn_count;
+  pthread_mutex_unlock(&conn_lock);
+  return n;
+}
+
+/* ---- one connection ------------------------------------------------------------------ */
+
+/* What happened on one connection after its handshake, for the log line. */
+typedef struct session {
+  mutls_conn *conn;
+  const char *peer;
+  unsigned long long bytes_in, bytes_out;
+  const char *end; /* close_notify, eof, closed_by_server, or an error name */
+  bool end_failed; /* end is an error: the log adds mutls_conn_explain */
+  int http_status; /* 0 if no HTTP response was sent */
+} session;
+
+/* Records how the peer's side ended, from the last mutls_read result. */
+static void note_end(session *s, int rc) {
+  mutls_error e = mutls_conn_error(s->conn);
+  if (rc == MUTLS_CLOSED) {
+    s->end = "close_notify";
+  } else if (e == MUTLS_E_EOF) {
+    s->end = "eof";
+  } else {
+    s->end = mutls_error_name(e);
+    s->end_failed = true;
+  }
+}
+
+/* Writes all of buf; mutls_write may take less than asked. */
+static int conn_write_all(mutls_conn *c, const void *buf, size_t len) {
+  const uint8_t *p = buf;
+  while (len > 0) {
+    int n = mutls_write(c, p, len);
+    if (n <= 0) return -1;
+    p += n;
+    len -= (size_t)n;
+  }
+  return 0;
+}
+
+static void serve_echo(session *s) {
+  uint8_t buf[IO_CHUNK];
+  for (;;) {
+    int n = mutls_read(s->conn, buf, sizeof buf);
+    if (n <= 0) {
+      note_end(s, n);
+      return;
+    }
+    s->bytes_in += (unsigned long long)n;
+    if (conn_write_all(s->conn, buf, (size_t)n) != 0) {
+      note_end(s, MUTLS_ERR);
+      return;
+    }
+    s->bytes_out += (unsigned long long)n;
+  }
+}
+
+/* ---- HTTP ----------------------------------------------------------------------------- */
+
+/* Length of the head (through its blank line) in buf, or 0 if it has not
+ * ended yet. Bare LF line ends are accepted too (RFC 9112 2.2). */
+static size_t http_head_length(const char *buf, size_t len) {
+  const char *crlf = memmem(buf, len, "\r\n\r\n", 4);
+  const char *lf = memmem(buf, len, "\n\n", 2);
+  if (crlf && (!lf || crlf < lf)) return (size_t)(crlf - buf) + 4;
+  return lf ? (size_t)(lf - buf) + 2 : 0;
+}
+
+/* Reads up to the end of the request head. Returns its length; 0 if it did
+ * not end within cap bytes; -1 if the connection ended first (s->end says how). */
+static long read_http_head(session *s, char *buf, size_t cap) {
+  size_t len = 0;
+  while (len < cap) {
+    int n = mutls_read(s->conn, buf + len, cap - len);
+    if (n <= 0) {
+      note_end(s, n);
+      return -1;
+    }
+    s->bytes_in += (unsigned long long)n;
+    len += (size_t)n;
+    size_t head = http_head_length(buf, len);
+    if (head > 0) return (long)head;
+  }
+  return 0;
+}
+
+/* RFC 9110 5.6.2 token characters (method and header names). */
+static bool is_token(const char *s, size_t len) {
+  if (len == 0) return false;
+  for (size_t i = 0; i < len; i++) {
+    unsigned char ch = (unsigned char)s[i];
+    bool alnum = (ch >= '0' && ch <= '9') || (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z');
+    if (!alnum && !strchr("!#$%&'*+-.^_`|~", ch)) return false;
+  }
+  return true;
+}
+
+/* "METHOD TARGET HTTP/1.x". Returns NULL if well formed, else why not. */
+static const char *check_request_line(const char *line, size_t len, bool *is_head) {
+  const char *bad = "the request line is not 'METHOD TARGET HTTP/1.x'";
+  const char *sp1 = memchr(line, ' ', len);
+  if (!sp1 || !is_token(line, (size_t)(sp1 - line))) return bad;
+  const char *target = sp1 + 1;
+  const char *sp2 = memchr(target, ' ', len - (size_t)(target - line));
+  if (!sp2 || sp2 == target) return bad;
+  for (const char *p = target; p < sp2; p++)
+    if ((unsigned char)*p <= ' ' || *p == 0x7f) return bad;
+  const char *version = sp2 + 1;
+  size_t version_len = len - (size_t)(version - line);
+  if (version_len != 8 ||
+      (memcmp(version, "HTTP/1.0", 8) != 0 && memcmp(version, "HTTP/1.1", 8) != 0))
+    return "only HTTP/1.0 and HTTP/1.1 requests are served";
+  *is_head = sp1 - line == 4 && memcmp(line, "HEAD", 4) == 0;
+  return NULL;
+}
+
+/* Checks the request line and that each header line is "name: value".
+ * Returns NULL if the head is well formed, else why not. */
+static const char *check_http_head(const char *head, size_t len, bool *is_head) {
+  if (memchr(head, '\0', len)) return "the request contains a NUL byte";
+  const char *line = head;
+  const char *end = head + len;
+  for (int i = 0; line < end; i++) {
+    const char *nl = memchr(line, '\n', (size_t)(end - line));
+    if (!nl) break;
+    size_t line_len = (size_t)(nl - line);
+    if (line_len > 0 && line[line_len - 1] == '\r') line_len--;
+    if (line_len == 0) return i == 0 ? "the request line is empty" : NULL;
+    if (i == 0) {
+      const char *why = check_request_line(line, line_len, is_head);
+      if (why) return why;
+    } else {
+      /* Leading whitespace (obsolete line folding) fails here too: a 400 is
+       * what RFC 9112 5.2 allows for it. */
+      const char *colon = memchr(line, ':', line_len);
+      if (!colon || !is_token(line, (size_t)(colon - line)))
+        return "a header line is not 'Name: value'";
+    }
+    line = nl + 1;
+  }
+  return "the request head does not end with a blank line";
+}
+
+/* The 200 page: what was negotiated, one "name: value" per line. */
+static void describe_connection(const mutls_conn *c, char *out, size_t cap) {
+  int n = snprintf(out, cap,
+                   "mutls server: your TLS connection\n"
+                   "protocol: %s\ncipher suite: %s\ngroup: %s\nsignature scheme: %s\n"
+                   "alpn: %s\nsni: %s\nhello retry request: %s\n",
+                   cli_or_dash(mutls_conn_version(c)), cli_or_dash(mutls_conn_cipher_suite(c)),
+                   cli_or_dash(mutls_conn_group(c)), cli_or_dash(mutls_conn_signature_scheme(c)),
+                   cli_or_dash(mutls_conn_alpn(c)), cli_or_dash(mutls_conn_server_name(c)),
+                   mutls_conn_used_hrr(c) ? "yes" : "no");
+  if (n < 0 || (size_t)n >= cap) return;
+  const char *subject = mutls_conn_peer_subject(c);
+  if (!subject) {
+    snprintf(out + n, cap - (size_t)n, "client certificate: none\n");
+    return;
+  }
+  snprintf(out + n, cap - (size_t)n,
+           "client certificate: %s\nclient certificate issuer: %s\n"
+           "client certificate sans: %s\n",
+           subject, cli_or_dash(mutls_conn_peer_issuer(c)), cli_or_dash(mutls_conn_peer_sans(c)));
+}
+
+static void send_http_response(session *s, int status, const char *body, bool head_only) {
+  char resp[HTTP_BODY_MAX + 256];
+  size_t body_len = strlen(body);
+  int n = snprintf(resp, sizeof resp,
+                   "HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\nContent-Length: %zu\r\n"
+                   "Connection: close\r\n\r\n%s",
+                   status, status == 200 ? "OK" : "Bad Request", body_len, head_only ? "" : body);
+  size_t len = n < 0 ? 0 : (size_t)n < sizeof resp ? (size_t)n : sizeof resp - 1;
+  if (conn_write_all(s->conn, resp, len) != 0) {
+    note_end(s, MUTLS_ERR);
+    return;
+  }
+  s->bytes_out += len;
+  s->http_status = status;
+  s->end = "closed_by_server";
+}
+
+static void serve_http(session *s) {
+  char head[HTTP_HEAD_MAX];
+  char body[HTTP_BODY_MAX];
+  long len = read_http_head(s, head, sizeof head);
+  if (len < 0) return; /* the client left before sending a whole request */
+  bool is_head = false;
+  const char *why = len == 0 ? "the request head is larger than 16 KiB"
+                             : check_http_head(head, (size_t)len, &is_head);
+  if (why) {
+    snprintf(body, sizeof body, "bad request: %s\n", why);
+    send_http_response(s, 400, body, false);
+    return;
+  }
+  describe_connection(s->conn, body, sizeof body);
+  send_http_response(s, 200, body, is_head);
+}
+
+/* ---- log lines -------------------------------------------------------------------------- */
+
+static void log_session(const session *s) {
+  const mutls_conn *c = s->conn;
+  char http[16] = "";
+  if (opt.http && s->http_status)
+    snprintf(http, sizeof http, " http=%d", s->http_status);
+  else if (opt.http)
+    snprintf(http, sizeof http, " http=-");
+  cli_log("%s ok %s %s %s sni=%s alpn=%s bytes_in=%llu bytes_out=%llu hrr=%s%s end=%s%s%s", s->peer,
+          cli_or_dash(mutls_conn_version(c)), cli_or_dash(mutls_conn_cipher_suite(c)),
+          cli_or_dash(mutls_conn_group(c)), cli_or_dash(mutls_conn_server_name(c)),
+          cli_or_dash(mutls_conn_alpn(c)), s->bytes_in, s->bytes_out,
+          mutls_conn_used_hrr(c) ? "yes" : "no", http, cli_or_dash(s->end),
+          s->end_failed ? ": " : "", s->end_failed ? cli_or_dash(mutls_conn_explain(c)) : "");
+}
+
+static void log_handshake_failure(const char *peer, const mutls_conn *c) {
+  char alerts[96] = "";
+  const char *sent = cli_alert(mutls_conn_alert_sent(c));
+  const char *received = cli_alert(mutls_conn_alert_received(c));
+  int n = sent ? snprintf(alerts, sizeof alerts, " alert_sent=%s", sent) : 0;
+  if (received && n >= 0 && (size_t)n < sizeof alerts)
+    snprintf(alerts + n, sizeof alerts - (size_t)n, " alert_received=%s", received);
+  cli_log("%s failed %s%s: %s", peer, mutls_error_name(mutls_conn_error(c)), alerts,
+          cli_or_dash(mutls_conn_explain(c)));
+}
+
+/* ---- connection threads ------------------------------------------------------------------ */
+
+typedef struct conn_job {
+  mutls_config *cfg; /* the thread's own reference */
+  int fd;
+  char peer[CLI_ADDR_MAX];
+} conn_job;
+
+/* Serves one accepted connection. Returns true if its handshake succeeded. */
+static bool serve_connection(mutls_config *cfg, int fd, const char *peer) {
+  mutls_conn *c = mutls_server_new(cfg);
+  if (!c) {
+    cli_log("%s failed MUTLS_E_NOMEM: no memory for a new connection", peer);
+    return false;
+  }
+  bool ok = mutls_conn_set_fd(c, fd) == MUTLS_OK && mutls_handshake(c) == MUTLS_OK;
+  if (!ok) {
+    log_handshake_failure(peer, c);
+  } else {
+    session s = {.conn = c, .peer = peer};
+    if (opt.http)
+      serve_http(&s);
+    else
+      serve_echo(&s);
+    /* Log before close_notify: a client that exits when it gets close_notify
+     * then always finds this line already written. */
+    log_session(&s);
+    if (!s.end_failed) mutls_shutdown(c);
+  }
+  mutls_conn_free(c);
+  return ok;
+}
+
+static long long now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Closing a socket that still has unread input sends RST, and the client's
+ * kernel may then drop our last records (the response, close_notify, an
+ * alert) before the client reads them. So: half-close, and discard input
+ * until the client closes too, for at most LINGER_MS. */
+static void close_gracefully(int fd) {
+  char sink[4096];
+  shutdown(fd, SHUT_WR);
+  long long deadline = now_ms() + LINGER_MS;
+  for (;;) {
+    long long left = deadline - now_ms();
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    if (left <= 0 || poll(&p, 1, (int)left) <= 0) break;
+    if (recv(fd, sink, sizeof sink, 0) <= 0) break;
+  }
+  close(fd);
+}
+
+static void *conn_thread(void *arg) {
+  conn_job *job = arg;
+  bool ok = serve_connection(job->cfg, job->fd, job->peer);
+  close_gracefully(job->fd);
+  mutls_config_free(job->cfg);
+  free(job);
+  conns_add(-1);
+  if (opt.once) wake(ok ? WAKE_ONCE_OK : WAKE_ONCE_FAILED);
+  return NULL;
+}
+
+/* Hands fd to a new detached thread. Returns false (fd closed) if it cannot. */
+static bool start_connection(mutls_config *cfg, int fd, const struct sockaddr *peer) {
+  conn_job *job = calloc(1, sizeof *job);
+  if (!job) {
+    cli_log("out of memory: a connection was dropped");
+    close(fd);
+    return false;
+  }
+  job->cfg = mutls_config_ref(cfg);
+  job->fd = fd;
+  cli_format_sockaddr(peer, job->peer, sizeof job->peer);
+
+  pthread_attr_t attr;
+  pthread_t tid;
+  pthread_attr_init(&attr);
+  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+  conns_add(1);
+  int rc = pthread_create(&tid, &attr, conn_thread, job);
+  pthread_attr_destroy(&attr);
+  if (rc == 0) return true;
+  conns_add(-1);
+  cli_log("%s dropped: cannot start a thread: %s", job->peer, strerror(rc));
+  close(fd);
+  mutls_config_free(job->cfg);
+  free(job);
+  return false;
+}
+
+static bool accept_one(mutls_config *cfg, int listen_fd) {
+  struct sockaddr_storage ss;
+  socklen_t len = sizeof ss;
+  /* The accepted socket is blocking (accept4 does not copy O_NONBLOCK):
+   * its thread has nothing else to wait for. */
+  int fd = accept4(listen_fd, (struct sockaddr *)&ss, &len, SOCK_CLOEXEC);
+  if (fd < 0) {
+    /* EAGAIN, ECONNABORTED: the client left between poll and accept. */
+    if (errno == EMFILE || errno == ENFILE || errno == ENOMEM || errno == ENOBUFS) {
+      cli_log("cannot accept a connection: %s", strerror(errno));
+      poll(NULL, 0, FULL_WAIT_MS); /* the backlog stays readable: do not spin */
+    }
+    return false;
+  }
+  int one = 1;
+  /* Small echoes and HTTP answers must not wait for Nagle's algorithm. */
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  return start_connection(cfg, fd, (struct sockaddr *)&ss);
+}
+
+/* ---- the accept loop -------------------------------------------------------------------- */
+
+/* Drains the self-pipe. Returns the exit status it asks for, or -1. */
+static int read_wake(void) {
+  char buf[64];
+  ssize_t n = read(wake_pipe[0], buf, sizeof buf);
+  for (ssize_t i = 0; i < n; i++) {
+    if (buf[i] == WAKE_STOP) {
+      cli_log("stopping on signal, %d connection(s) still open", conns_active());
+      return CLI_EXIT_OK;
+    }
+    if (buf[i] == WAKE_ONCE_OK || buf[i] == WAKE_ONCE_FAILED)
+      return buf[i] == WAKE_ONCE_OK ? CLI_EXIT_OK : CLI_EXIT_FAIL;
+  }
+  return -1;
+}
+
+static int accept_loop(mutls_config *cfg, listeners *ls, const sigset_t *wait_mask) {
+  for (;;) {
+    struct pollfd p[MAX_LISTENERS + 1];
+    nfds_t n = 0;
+    p[n++] = (struct pollfd){.fd = wake_pipe[0], .events = POLLIN};
+    bool full = conns_active() >= MAX_CONNECTIONS;
+    for (size_t i = 0; i < ls->n && !full; i++)
+      p[n++] = (struct pollfd){.fd = ls->fd[i], .events = POLLIN};
+    struct timespec pause = {0, FULL_WAIT_MS * 1000000L};
+    int r = ppoll(p, n, full ? &pause : NULL, wait_mask);
+    if (r < 0 && errno != EINTR) {
+      cli_log("poll failed: %s", strerror(errno));
+      return CLI_EXIT_FAIL;
+    }
+    if (r <= 0) continue;
+    int status = (p[0].revents & POLLIN) ? read_wake() : -1;
+    if (status >= 0) return status;
+    for (nfds_t i = 1; i < n; i++) {
+      if ((p[i].revents & POLLIN) && accept_one(cfg, p[i].fd) && opt.once) {
+        /* Later clients get "connection refused", not a silent wait. */
+        close_listeners(ls);
+        break;
+      }
+    }
+  }
+}
+
+/* ---- setup ------------------------------------------------------------------------------ */
+
+static int check_options(void) {
+  if (!opt.listen) return cli_usage_error(&command, "--listen HOST:PORT is required");
+  if (!opt.cert || !opt.key)
+    return cli_usage_error(&command, "--cert CHAIN.pem and --key KEY.pem are required");
+  if (opt.echo && opt.http)
+    return cli_usage_error(&command, "--echo and --http cannot be used together");
+  return CLI_EXIT_OK;
+}
+
+static mutls_config *build_config(void) {
+  mutls_config *cfg = mutls_config_new();
+  if (!cfg) {
+    cli_log("out of memory");
+    return NULL;
+  }
+  if (mutls_config_set_identity_files(cfg, opt.cert, opt.key) != MUTLS_OK) {
+    cli_log_config_error(cfg, "--cert/--key");
+  } else if (cli_apply_tls_prefs(cfg, &opt.prefs) == 0) {
+    return cfg;
+  }
+  mutls_config_free(cfg);
+  return NULL;
+}
+
+static int run(mutls_config *cfg, const char *host, const char *port) {
+  sigset_t wait_mask;
+  listeners ls = {.n = 0};
+  if (setup_signals(&wait_mask) != 0) {
+    cli_log("cannot set up signal handling: %s", strerror(errno));
+    return CLI_EXIT_FAIL;
+  }
+  if (open_listeners(host, port, &ls) != 0) return CLI_EXIT_FAIL;
+  char addr[CLI_ADDR_MAX];
+  cli_format_hostport(host, ls.port, addr, sizeof addr);
+  printf("listening on %s\n", addr);
+  fflush(stdout);
+  int status = accept_loop(cfg, &ls, &wait_mask);
+  close_listeners(&ls);
+  return status;
+}
+
+int server_main(int argc, char **argv) {
+  const char *unused[1];
+  size_t n_positionals;
+  int status;
+  cli_set_name("mutls server");
+  if (!cli_parse(&command, argc, argv, unused, &n_positionals, &status)) return status;
+  if ((status = check_options()) != CLI_EXIT_OK) return status;
+  char host[CLI_HOST_MAX], port[CLI_PORT_MAX], why[CLI_ADDR_MAX + 128];
+  if (cli_parse_hostport(opt.listen, true, host, sizeof host, port, sizeof port, why, sizeof why) !=
+      0)
+    return cli_usage_error(&command, "--listen %s", why);
+
+  mutls_config *cfg = build_config();
+  if (!cfg) return CLI_EXIT_FAIL;
+  status = run(cfg, host, port);
+  mutls_config_free(cfg);
+  if (conns_active() > 0) {
+    /* Threads are still inside libcrypto: exit's atexit handlers (libcrypto's
+     * cleanup among them) would pull it from under them. Leave without them. */
+    fflush(stdout);
+    fflush(stderr);
+    _exit(status);
+  }
+  return status;
+}
