@@ -1,0 +1,3 @@
+module mutls.test/gopeer
+
+go 1.19
