@@ -22,7 +22,7 @@ ALL_CFLAGS += -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-
 SAN_LDFLAGS := -fsanitize=address,undefined
 endif
 
-LIB_SRCS := $(sort $(wildcard src/*.c src/msg/*.c src/crypto/*.c))
+LIB_SRCS := $(sort $(wildcard src/*.c src/*/*.c))
 LIB_OBJS := $(LIB_SRCS:%.c=$(B)/obj/%.o)
 CLI_SRCS := $(sort $(wildcard tools/mutls/*.c))
 CLI_OBJS := $(CLI_SRCS:%.c=$(B)/obj/%.o)

@@ -75,6 +75,7 @@ typedef enum {
   MUTLS_E_CERT_BAD = 34,          /* unparsable or bad signature  -> bad_certificate */
   MUTLS_E_CERT_UNSUPPORTED = 35,  /* wrong key usage / EKU / key  -> unsupported_certificate */
   MUTLS_E_CERT_MISSING = 36,      /* peer sent no certificate     -> certificate_required */
+  MUTLS_E_ACCESS_DENIED = 37,     /* verified, but refused by the allow rules -> access_denied */
   MUTLS_E_PEER_ALERT = 40,        /* the peer sent a fatal alert (see alert_received) */
   MUTLS_E_TIMEOUT = 41            /* a bounded wait expired */
 } mutls_error;
@@ -126,6 +127,44 @@ MUTLS_API int mutls_config_set_alpn(mutls_config *cfg, const char *list);
 /* Appends the secrets of every connection to path in the SSLKEYLOGFILE
  * format (for Wireshark). Anyone who reads that file can decrypt traffic. */
 MUTLS_API int mutls_config_set_keylog_file(mutls_config *cfg, const char *path);
+
+/* ---- mutual TLS ------------------------------------------------------------ */
+/* How a server treats client certificates. A server config that trusts
+ * client CAs must choose explicitly: until it does, connections using it fail
+ * with MUTLS_E_CONFIG (fail closed). */
+typedef enum {
+  MUTLS_CLIENT_AUTH_UNSET = 0,
+  MUTLS_CLIENT_AUTH_NONE = 1,     /* never ask for a client certificate */
+  MUTLS_CLIENT_AUTH_OPTIONAL = 2, /* ask; verify one if sent; serve clients without one */
+  MUTLS_CLIENT_AUTH_REQUIRED = 3  /* ask; refuse clients without one (certificate_required) */
+} mutls_client_auth;
+MUTLS_API int mutls_config_set_client_auth(mutls_config *cfg, mutls_client_auth mode);
+/* Server: the CAs whose client certificates it accepts (PEM). Used only to
+ * verify clients, never for anything else; their subjects are listed in the
+ * CertificateRequest so that clients can pick the right certificate. */
+MUTLS_API int mutls_config_set_client_ca_file(mutls_config *cfg, const char *ca_pem);
+/* Adds another identity (chain + key), up to 8. A server uses the first; a
+ * client answering a CertificateRequest picks the first whose chain a CA in
+ * the server's list issued and whose key can sign a scheme the server
+ * accepts. mutls_config_set_identity_files replaces them all with one. */
+MUTLS_API int mutls_config_add_identity_files(mutls_config *cfg, const char *chain_pem,
+                                              const char *key_pem);
+// Allow rules for the verified peer (clients on a server, the server on a
+// client); OR-ed; with none, any verified peer is allowed. A peer that
+// matches none is refused with access_denied. Syntax (the CLI's --allow-*
+// options take the same patterns):
+//   uri:spiffe://example.org/billing/api   exact URI SAN (a SPIFFE ID)
+//   uri:spiffe://example.org/billing/*     any URI below that path
+//   dns:api.example.org   dns:*.example.org   DNS SAN, exact or one left label
+//   cn:NAME     subject common name, exact
+//   ou:NAME     one of the subject's organizational units, exact
+//   pin:HEX     SHA-256 of the leaf certificate (DER), 64 hex digits
+//   spki:HEX    SHA-256 of the leaf's public key (SubjectPublicKeyInfo DER)
+MUTLS_API int mutls_config_allow(mutls_config *cfg, const char *rule);
+/* Checks that the config is complete for a server (as_server = 1) or a
+ * client: the same checks a new connection makes. MUTLS_OK, or MUTLS_ERR
+ * with the reason in mutls_config_error(). */
+MUTLS_API int mutls_config_check(mutls_config *cfg, int as_server);
 
 /* ---- connections ---------------------------------------------------------- */
 typedef struct mutls_conn mutls_conn;
@@ -185,12 +224,46 @@ MUTLS_API const char *mutls_conn_server_name(const mutls_conn *c);  /* SNI; NULL
 MUTLS_API int mutls_conn_used_hrr(const mutls_conn *c);             /* 1 if HelloRetryRequest */
 MUTLS_API int mutls_conn_is_server(const mutls_conn *c);
 
-/* The peer's verified certificate (leaf), NULL if none. */
-MUTLS_API const char *mutls_conn_peer_subject(const mutls_conn *c);
-MUTLS_API const char *mutls_conn_peer_issuer(const mutls_conn *c);
-MUTLS_API const char *mutls_conn_peer_sans(const mutls_conn *c);    /* "DNS:x, IP:y" */
-MUTLS_API const char *mutls_conn_peer_not_after(const mutls_conn *c);
-MUTLS_API const char *mutls_conn_peer_fingerprint(const mutls_conn *c); /* SHA-256 hex */
+/* Client side: 1 if the server asked for a client certificate, and 1 if we
+ * sent one. */
+MUTLS_API int mutls_conn_cert_requested(const mutls_conn *c);
+MUTLS_API int mutls_conn_cert_sent(const mutls_conn *c);
+/* One sentence about a choice that did not fail the handshake but may
+ * surprise: why no client certificate was sent, or that the server never
+ * asked for it. "" if none. */
+MUTLS_API const char *mutls_conn_notice(const mutls_conn *c);
+
+/* ---- the peer's identity ------------------------------------------------------ */
+/* The peer's certificate chain, verified (unless verification is off), leaf
+ * first; NULL if the peer sent none. Lives as long as the connection. */
+typedef struct mutls_peer mutls_peer;
+MUTLS_API const mutls_peer *mutls_conn_peer(const mutls_conn *c);
+MUTLS_API size_t mutls_peer_chain_length(const mutls_peer *p);
+MUTLS_API const uint8_t *mutls_peer_cert_der(const mutls_peer *p, size_t i, size_t *len);
+/* Certificate i as PEM into out (NUL-terminated): the length, or MUTLS_ERR
+ * if out is too small. */
+MUTLS_API int mutls_peer_cert_pem(const mutls_peer *p, size_t i, char *out, size_t cap);
+MUTLS_API const char *mutls_peer_subject(const mutls_peer *p); /* "CN=api,O=Example" */
+MUTLS_API const char *mutls_peer_issuer(const mutls_peer *p);
+typedef enum {
+  MUTLS_SAN_DNS = 1,
+  MUTLS_SAN_IP = 2,
+  MUTLS_SAN_URI = 3,
+  MUTLS_SAN_EMAIL = 4
+} mutls_san_type;
+MUTLS_API size_t mutls_peer_san_count(const mutls_peer *p, mutls_san_type type);
+MUTLS_API const char *mutls_peer_san(const mutls_peer *p, mutls_san_type type, size_t i);
+/* All SANs on one line: "DNS:a.example, IP:127.0.0.1, URI:spiffe://x/y". */
+MUTLS_API const char *mutls_peer_sans(const mutls_peer *p);
+/* The URI SAN if it is the leaf's only URI SAN and a spiffe:// one. */
+MUTLS_API const char *mutls_peer_spiffe_id(const mutls_peer *p);
+/* SHA-256 (hex) of the leaf certificate, and of its public key (for pins). */
+MUTLS_API const char *mutls_peer_fingerprint(const mutls_peer *p);
+MUTLS_API const char *mutls_peer_spki_fingerprint(const mutls_peer *p);
+/* Validity of the leaf, Unix time, and as "2026-11-20 12:00:00 UTC". */
+MUTLS_API int64_t mutls_peer_not_before(const mutls_peer *p);
+MUTLS_API int64_t mutls_peer_not_after(const mutls_peer *p);
+MUTLS_API const char *mutls_peer_not_after_text(const mutls_peer *p);
 
 /* RFC 8446 7.5 exporter. context may be NULL (then an empty context). */
 MUTLS_API int mutls_conn_export(const mutls_conn *c, const char *label,

@@ -248,6 +248,17 @@ static int handle_server_hello(mutls_conn *c, const uint8_t *body, size_t len,
   return 0;
 }
 
+/* Trace replay (mt_test_inject.client_hello): what went out is the injected
+ * hello, so an extension it offered may be answered (4.2); we accept the
+ * answer and ignore it. */
+static int injected_hello_offers(mutls_conn *c, uint16_t type) {
+  const uint8_t *m = c->test.client_hello[c->hrr ? 1 : 0];
+  size_t n = c->test.client_hello_len[c->hrr ? 1 : 0];
+  mt_client_hello ch;
+  if (!m || n < 4 || mt_client_hello_decode(m + 4, n - 4, &ch) != 0) return 0;
+  return mt_exts_find(&ch.exts, type) != NULL;
+}
+
 static int handle_encrypted_extensions(mutls_conn *c, const uint8_t *body, size_t len) {
   mt_reader r = mt_reader_init(body, len);
   mt_exts exts;
@@ -274,6 +285,7 @@ static int handle_encrypted_extensions(mutls_conn *c, const uint8_t *body, size_
       c->alpn[name.len] = 0;
       continue;
     }
+    if (injected_hello_offers(c, e->type)) continue;
     return mt_fail(c, MUTLS_E_UNSUPPORTED_EXTENSION, ALERT_UNSUPPORTED_EXTENSION,
                    "the server sent extension %u in EncryptedExtensions, which we did not offer",
                    e->type);
@@ -282,39 +294,118 @@ static int handle_encrypted_extensions(mutls_conn *c, const uint8_t *body, size_
   return 0;
 }
 
-/* 4.3.2. Client certificates are not supported yet: we remember the request
- * and answer it with an empty Certificate. */
-static int handle_certificate_request(mutls_conn *c, const uint8_t *body, size_t len) {
-  mt_reader r = mt_reader_init(body, len), ctx;
-  mt_exts exts;
-  if (mt_r_block(&r, 1, &ctx) != 0) return bad(c, ALERT_DECODE_ERROR, "CertificateRequest", "is malformed");
-  int alert = mt_exts_parse(&r, M_CR, &exts);
-  if (!alert && mt_r_done(&r) != 0) alert = ALERT_DECODE_ERROR;
-  if (alert) return bad(c, alert, "CertificateRequest", "is malformed");
-  if (!mt_exts_find(&exts, EXT_SIGNATURE_ALGORITHMS))
-    return bad(c, ALERT_MISSING_EXTENSION, "CertificateRequest", "lacks signature_algorithms");
-  if (ctx.len) {
-    c->cr_context = malloc(ctx.len);
-    if (!c->cr_context) return mt_fail(c, MUTLS_E_NOMEM, ALERT_INTERNAL_ERROR, "out of memory");
-    memcpy(c->cr_context, ctx.p, ctx.len);
-    c->cr_context_len = ctx.len;
+/* Reads certificate_authorities (4.2.4) into names; at most max kept. */
+static int read_ca_names(mutls_conn *c, mt_ext *e, const uint8_t **names, size_t *lens,
+                         size_t max, size_t *n) {
+  mt_reader list, dn;
+  *n = 0;
+  if (!e) return 0;
+  if (mt_r_block(&e->body, 2, &list) != 0 || mt_r_done(&e->body) != 0 || list.len == 0)
+    return bad(c, ALERT_DECODE_ERROR, "certificate_authorities", "is malformed");
+  while (mt_r_left(&list)) {
+    if (mt_r_block(&list, 2, &dn) != 0 || dn.len == 0)
+      return bad(c, ALERT_DECODE_ERROR, "certificate_authorities", "is malformed");
+    if (*n < max) {
+      names[*n] = dn.p;
+      lens[(*n)++] = dn.len;
+    }
   }
-  c->cert_requested = 1;
-  c->state = ST_C_WAIT_CERT;
   return 0;
 }
 
-static int send_empty_certificate(mutls_conn *c) {
-  mt_writer w;
-  uint8_t buf[4 + 1 + 255 + 3];
-  mt_w_init_fixed(&w, buf, sizeof buf);
-  size_t t = mt_hs_begin(&w, HS_CERTIFICATE);
-  size_t ctx = mt_w_begin(&w, 1);
-  mt_w_bytes(&w, c->cr_context, c->cr_context_len);
-  mt_w_end(&w, ctx, 1);
-  mt_w_u24(&w, 0);
-  mt_hs_end(&w, t);
-  return mt_send_handshake(c, buf, w.len);
+/* Why no identity fits, in one sentence for the notice. */
+static void explain_no_identity(mutls_conn *c, const uint8_t **names, const size_t *lens,
+                                size_t n, int ca_mismatch) {
+  char accepted[400] = "", ours[200], one[200];
+  if (!c->cfg->n_ids) {
+    snprintf(c->notice, sizeof c->notice,
+             "the server asked for a client certificate and none is configured (mutls client "
+             "--cert --key)");
+    return;
+  }
+  if (!ca_mismatch) {
+    snprintf(c->notice, sizeof c->notice,
+             "no client certificate was sent: none of our keys can make a signature the server "
+             "accepts (an RSA key must support RSA-PSS; an EC key must be P-256 or P-384)");
+    return;
+  }
+  for (size_t i = 0; i < n && i < 3; i++)
+    if (mt_name_text(names[i], lens[i], one, sizeof one) == 0)
+      snprintf(accepted + strlen(accepted), sizeof accepted - strlen(accepted), "%s%s",
+               i ? "; " : "", one);
+  const mt_chain *first = c->cfg->ids[0].chain;
+  mt_chain_issuer_text(first, mt_chain_count(first) - 1, ours, sizeof ours);
+  snprintf(c->notice, sizeof c->notice,
+           "no client certificate was sent: the server accepts client certificates issued by "
+           "%s%s; ours %s issued by %s",
+           accepted, n > 3 ? " (and others)" : "", c->cfg->n_ids > 1 ? "are" : "is", ours);
+}
+
+/* Picks the first identity the CertificateRequest accepts: a CA it names
+ * issued the chain (when it names any), and the key can sign one of the
+ * schemes it lists, in our order of preference. */
+static int choose_identity(mutls_conn *c, mt_reader sigs, mt_ext *cas) {
+  const mutls_config *cfg = c->cfg;
+  const uint8_t *names[64];
+  size_t lens[64], n;
+  int ca_mismatch = 0;
+  if (read_ca_names(c, cas, names, lens, 64, &n) != 0) return -1;
+  for (size_t i = 0; i < cfg->n_ids; i++) {
+    const mt_identity *id = &cfg->ids[i];
+    int ca_ok = n == 0;
+    for (size_t k = 0; !ca_ok && k < mt_chain_count(id->chain); k++)
+      ca_ok = mt_chain_issuer_in(id->chain, k, names, lens, n);
+    if (!ca_ok) {
+      ca_mismatch = 1;
+      continue;
+    }
+    for (size_t s = 0; s < cfg->n_schemes; s++) {
+      if (mt_u16_list_has(sigs, cfg->schemes[s]) && mt_pkey_supports(id->key, cfg->schemes[s])) {
+        c->id = (int)i;
+        c->our_scheme = cfg->schemes[s];
+        return 0;
+      }
+    }
+  }
+  explain_no_identity(c, names, lens, n, ca_mismatch);
+  return 0;
+}
+
+/* 4.3.2: the server asks for our certificate. */
+static int handle_certificate_request(mutls_conn *c, const uint8_t *body, size_t len) {
+  mt_reader r = mt_reader_init(body, len), ctx, sigs;
+  mt_exts exts;
+  if (mt_r_block(&r, 1, &ctx) != 0)
+    return bad(c, ALERT_DECODE_ERROR, "CertificateRequest", "is malformed");
+  int alert = mt_exts_parse(&r, M_CR, &exts);
+  if (!alert && mt_r_done(&r) != 0) alert = ALERT_DECODE_ERROR;
+  if (alert) return bad(c, alert, "CertificateRequest", "is malformed");
+  /* 4.3.2: in the handshake the context is empty. */
+  if (ctx.len) return bad(c, ALERT_ILLEGAL_PARAMETER, "CertificateRequest", "has a context");
+  mt_ext *sa = mt_exts_find(&exts, EXT_SIGNATURE_ALGORITHMS);
+  if (!sa) return bad(c, ALERT_MISSING_EXTENSION, "CertificateRequest", "lacks signature_algorithms");
+  if (mt_u16_list_check(sa->body, 2) != 0)
+    return bad(c, ALERT_DECODE_ERROR, "signature_algorithms", "is malformed");
+  sigs = sa->body;
+  if (mt_r_block(&sigs, 2, &sigs) != 0) return -1; /* checked just above */
+  c->cert_requested = 1;
+  c->state = ST_C_WAIT_CERT;
+  return choose_identity(c, sigs, mt_exts_find(&exts, EXT_CERTIFICATE_AUTHORITIES));
+}
+
+/* Our second flight: [Certificate, CertificateVerify], Finished. */
+static int send_client_flight(mutls_conn *c) {
+  if (c->cert_requested) {
+    if (mt_send_certificate(c) != 0) return -1;
+    if (c->id >= 0) {
+      if (mt_send_certificate_verify(c) != 0) return -1;
+      c->cert_sent = 1;
+    }
+  } else if (c->cfg->n_ids) {
+    snprintf(c->notice, sizeof c->notice,
+             "the server did not ask for a client certificate; ours was not sent");
+  }
+  return mt_send_finished(c);
 }
 
 static int handle_finished(mutls_conn *c, const uint8_t *body, size_t len, const uint8_t *msg,
@@ -323,8 +414,7 @@ static int handle_finished(mutls_conn *c, const uint8_t *body, size_t len, const
   if (mt_transcript_add(c, msg, mlen) != 0 || mt_ks_application(c) != 0 ||
       mt_set_read_key(c, c->s_ap) != 0)
     return mt_fail(c, MUTLS_E_INTERNAL, ALERT_INTERNAL_ERROR, "deriving traffic keys failed");
-  if (c->cert_requested && send_empty_certificate(c) != 0) return -1;
-  if (mt_send_finished(c) != 0) return -1;
+  if (send_client_flight(c) != 0) return -1;
   if (mt_set_write_key(c, c->c_ap) != 0)
     return mt_fail(c, MUTLS_E_INTERNAL, ALERT_INTERNAL_ERROR, "deriving traffic keys failed");
   mt_wipe(c->c_hs, sizeof c->c_hs);

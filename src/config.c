@@ -35,6 +35,8 @@ static int cfg_writable(mutls_config *cfg) {
   return 1;
 }
 
+static int encode_certificate_request(mutls_config *cfg);
+
 void mt_config_freeze(mutls_config *cfg) {
   __atomic_store_n(&cfg->frozen, 1, __ATOMIC_RELEASE);
 }
@@ -58,6 +60,10 @@ mutls_config *mutls_config_new(void) {
   memcpy(cfg->schemes, schemes, sizeof schemes);
   cfg->n_schemes = 6;
   pthread_mutex_init(&cfg->keylog_lock, NULL);
+  if (encode_certificate_request(cfg) != MUTLS_OK) {
+    mutls_config_free(cfg);
+    return NULL;
+  }
   return cfg;
 }
 
@@ -66,12 +72,20 @@ mutls_config *mutls_config_ref(mutls_config *cfg) {
   return cfg;
 }
 
+static void identity_clear(mt_identity *id) {
+  mt_chain_free(id->chain);
+  mt_pkey_free(id->key);
+  free(id->cert_msg);
+  memset(id, 0, sizeof *id);
+}
+
 void mutls_config_free(mutls_config *cfg) {
   if (!cfg || __atomic_sub_fetch(&cfg->refs, 1, __ATOMIC_ACQ_REL) != 0) return;
-  mt_chain_free(cfg->chain);
-  mt_pkey_free(cfg->key);
-  free(cfg->cert_msg);
+  for (size_t i = 0; i < cfg->n_ids; i++) identity_clear(&cfg->ids[i]);
+  free(cfg->cr_msg);
   mt_trust_free(cfg->trust);
+  mt_trust_free(cfg->client_trust);
+  mt_policy_free(&cfg->policy);
   if (cfg->keylog) fclose(cfg->keylog);
   pthread_mutex_destroy(&cfg->keylog_lock);
   free(cfg);
@@ -82,15 +96,15 @@ mutls_error mutls_config_error_code(const mutls_config *cfg) {
   return cfg ? cfg->err_code : MUTLS_E_CONFIG;
 }
 
-/* 4.4.2: the Certificate message body, built once per config. */
-static int encode_certificate(mutls_config *cfg) {
+/* 4.4.2: the Certificate message body, built once per identity. */
+static int encode_certificate(mt_identity *id) {
   mt_writer w;
   mt_w_init(&w, MT_MAX_HANDSHAKE_MESSAGE);
   mt_w_u8(&w, 0); /* certificate_request_context: empty */
   size_t list = mt_w_begin(&w, 3);
-  for (size_t i = 0; i < mt_chain_count(cfg->chain); i++) {
+  for (size_t i = 0; i < mt_chain_count(id->chain); i++) {
     size_t len;
-    const uint8_t *der = mt_chain_der(cfg->chain, i, &len);
+    const uint8_t *der = mt_chain_der(id->chain, i, &len);
     size_t t = mt_w_begin(&w, 3);
     mt_w_bytes(&w, der, len);
     mt_w_end(&w, t, 3);
@@ -101,39 +115,57 @@ static int encode_certificate(mutls_config *cfg) {
     mt_w_free(&w);
     return -1;
   }
-  free(cfg->cert_msg);
-  cfg->cert_msg = w.buf; /* ownership moves to the config */
-  cfg->cert_msg_len = w.len;
+  id->cert_msg = w.buf; /* ownership moves to the identity */
+  id->cert_msg_len = w.len;
   return 0;
 }
 
-int mutls_config_set_identity_files(mutls_config *cfg, const char *chain_pem,
-                                    const char *key_pem) {
+/* Loads a chain and its key into id, checking that they belong together. */
+static int load_identity(mutls_config *cfg, mt_identity *id, const char *chain_pem,
+                         const char *key_pem) {
   char why[400];
-  if (!cfg_writable(cfg)) return MUTLS_ERR;
   if (!chain_pem || !key_pem)
     return cfg_err(cfg, MUTLS_E_CONFIG, "both a certificate chain file and a key file are needed");
-  mt_chain *chain = mt_chain_load_file(chain_pem, why, sizeof why);
-  if (!chain) return cfg_err(cfg, MUTLS_E_CONFIG, "%s", why);
-  mt_pkey *key = mt_pkey_load_file(key_pem, why, sizeof why);
-  if (!key) {
-    mt_chain_free(chain);
+  if (!(id->chain = mt_chain_load_file(chain_pem, why, sizeof why)))
+    return cfg_err(cfg, MUTLS_E_CONFIG, "%s", why);
+  if (!(id->key = mt_pkey_load_file(key_pem, why, sizeof why))) {
+    identity_clear(id);
     return cfg_err(cfg, MUTLS_E_CONFIG, "%s", why);
   }
-  if (!mt_chain_matches_key(chain, key)) {
-    mt_chain_free(chain);
-    mt_pkey_free(key);
+  if (!mt_chain_matches_key(id->chain, id->key)) {
+    identity_clear(id);
     return cfg_err(cfg, MUTLS_E_CONFIG,
                    "the key in %s does not belong to the first certificate in %s; pass the key "
                    "that was made with that certificate",
                    key_pem, chain_pem);
   }
-  mt_chain_free(cfg->chain);
-  mt_pkey_free(cfg->key);
-  cfg->chain = chain;
-  cfg->key = key;
-  if (encode_certificate(cfg) != 0)
+  if (encode_certificate(id) != 0) {
+    identity_clear(id);
     return cfg_err(cfg, MUTLS_E_CONFIG, "the certificate chain in %s is too large", chain_pem);
+  }
+  return MUTLS_OK;
+}
+
+int mutls_config_add_identity_files(mutls_config *cfg, const char *chain_pem,
+                                    const char *key_pem) {
+  mt_identity id = {0};
+  if (!cfg_writable(cfg)) return MUTLS_ERR;
+  if (cfg->n_ids == MT_MAX_IDENTITIES)
+    return cfg_err(cfg, MUTLS_E_CONFIG, "at most %d identities fit in one config",
+                   MT_MAX_IDENTITIES);
+  if (load_identity(cfg, &id, chain_pem, key_pem) != MUTLS_OK) return MUTLS_ERR;
+  cfg->ids[cfg->n_ids++] = id;
+  return MUTLS_OK;
+}
+
+int mutls_config_set_identity_files(mutls_config *cfg, const char *chain_pem,
+                                    const char *key_pem) {
+  mt_identity id = {0};
+  if (!cfg_writable(cfg)) return MUTLS_ERR;
+  if (load_identity(cfg, &id, chain_pem, key_pem) != MUTLS_OK) return MUTLS_ERR;
+  for (size_t i = 0; i < cfg->n_ids; i++) identity_clear(&cfg->ids[i]);
+  cfg->ids[0] = id;
+  cfg->n_ids = 1;
   return MUTLS_OK;
 }
 
@@ -150,6 +182,116 @@ int mutls_config_set_trust_file(mutls_config *cfg, const char *ca_pem) {
 int mutls_config_set_verify_peer(mutls_config *cfg, int on) {
   if (!cfg_writable(cfg)) return MUTLS_ERR;
   cfg->verify_peer = on ? 1 : 0;
+  return MUTLS_OK;
+}
+
+/* 4.3.2: the CertificateRequest, re-encoded whenever the client CAs or the
+ * signature schemes change: empty context, signature_algorithms, and
+ * certificate_authorities naming the client CAs (4.2.4). */
+static int encode_certificate_request(mutls_config *cfg) {
+  const uint8_t *const *names = NULL;
+  const size_t *lens = NULL;
+  size_t n = 0;
+  mt_writer w;
+  if (cfg->client_trust && mt_trust_subjects(cfg->client_trust, &names, &lens, &n) != 0)
+    return cfg_err(cfg, MUTLS_E_INTERNAL, "reading the client CA names failed");
+  mt_w_init(&w, 4 + 65535);
+  size_t t = mt_hs_begin(&w, HS_CERTIFICATE_REQUEST);
+  mt_w_u8(&w, 0);
+  size_t exts = mt_w_begin(&w, 2);
+  mt_w_u16(&w, EXT_SIGNATURE_ALGORITHMS);
+  size_t e = mt_w_begin(&w, 2), l = mt_w_begin(&w, 2);
+  for (size_t i = 0; i < cfg->n_schemes; i++) mt_w_u16(&w, cfg->schemes[i]);
+  mt_w_end(&w, l, 2);
+  mt_w_end(&w, e, 2);
+  if (n) {
+    mt_w_u16(&w, EXT_CERTIFICATE_AUTHORITIES);
+    e = mt_w_begin(&w, 2);
+    l = mt_w_begin(&w, 2);
+    for (size_t i = 0; i < n; i++) {
+      size_t d = mt_w_begin(&w, 2);
+      mt_w_bytes(&w, names[i], lens[i]);
+      mt_w_end(&w, d, 2);
+    }
+    mt_w_end(&w, l, 2);
+    mt_w_end(&w, e, 2);
+  }
+  mt_w_end(&w, exts, 2);
+  mt_hs_end(&w, t);
+  if (mt_w_failed(&w)) {
+    mt_w_free(&w);
+    return cfg_err(cfg, MUTLS_E_CONFIG,
+                   "the client CA file names too many CAs to list in a CertificateRequest "
+                   "(64 KiB at most)");
+  }
+  free(cfg->cr_msg);
+  cfg->cr_msg = w.buf;
+  cfg->cr_msg_len = w.len;
+  return MUTLS_OK;
+}
+
+int mutls_config_set_client_ca_file(mutls_config *cfg, const char *ca_pem) {
+  char why[400];
+  if (!cfg_writable(cfg)) return MUTLS_ERR;
+  mt_trust *t = mt_trust_load_file(ca_pem, why, sizeof why);
+  if (!t) return cfg_err(cfg, MUTLS_E_CONFIG, "%s", why);
+  mt_trust_free(cfg->client_trust);
+  cfg->client_trust = t;
+  return encode_certificate_request(cfg);
+}
+
+int mutls_config_set_client_auth(mutls_config *cfg, mutls_client_auth mode) {
+  if (!cfg_writable(cfg)) return MUTLS_ERR;
+  if (mode < MUTLS_CLIENT_AUTH_NONE || mode > MUTLS_CLIENT_AUTH_REQUIRED)
+    return cfg_err(cfg, MUTLS_E_CONFIG, "unknown client authentication mode %d", (int)mode);
+  cfg->client_auth = mode;
+  return MUTLS_OK;
+}
+
+int mutls_config_allow(mutls_config *cfg, const char *rule) {
+  char why[300];
+  if (!cfg_writable(cfg)) return MUTLS_ERR;
+  if (mt_policy_add(&cfg->policy, rule, why, sizeof why) != 0)
+    return cfg_err(cfg, MUTLS_E_CONFIG, "%s", why);
+  return MUTLS_OK;
+}
+
+/* The checks a new connection makes; also public so that a program can
+ * refuse to start with an incomplete config. */
+int mt_config_check(const mutls_config *cfg, int as_server, char *why, size_t len) {
+  if (as_server) {
+    if (!cfg->n_ids)
+      snprintf(why, len, "the server has no certificate and key; set them with "
+                         "mutls_config_set_identity_files (mutls server --cert --key)");
+    else if (cfg->client_trust && cfg->client_auth == MUTLS_CLIENT_AUTH_UNSET)
+      snprintf(why, len, "the server trusts client CAs but no client authentication mode was "
+                         "chosen; choose one with mutls_config_set_client_auth (mutls server "
+                         "--client-auth require|optional|none)");
+    else if (!cfg->client_trust && cfg->client_auth >= MUTLS_CLIENT_AUTH_OPTIONAL)
+      snprintf(why, len, "client certificates are %s but no client CA was set to verify them "
+                         "with; set one with mutls_config_set_client_ca_file (mutls server "
+                         "--client-ca)",
+               cfg->client_auth == MUTLS_CLIENT_AUTH_REQUIRED ? "required" : "requested");
+    else if (cfg->policy.n && cfg->client_auth < MUTLS_CLIENT_AUTH_OPTIONAL)
+      snprintf(why, len, "allow rules are set but client certificates are not requested; use "
+                         "--client-auth require (or optional)");
+    else
+      return 0;
+    return -1;
+  }
+  if (cfg->verify_peer && !cfg->trust) {
+    snprintf(why, len, "the client has no trust store to verify the server with; set one with "
+                       "mutls_config_set_trust_file (mutls client --cacert)");
+    return -1;
+  }
+  return 0;
+}
+
+int mutls_config_check(mutls_config *cfg, int as_server) {
+  char why[400];
+  if (!cfg) return MUTLS_ERR;
+  if (mt_config_check(cfg, as_server, why, sizeof why) != 0)
+    return cfg_err(cfg, MUTLS_E_CONFIG, "%s", why);
   return MUTLS_OK;
 }
 
@@ -178,8 +320,10 @@ int mutls_config_set_groups(mutls_config *cfg, const char *list) {
                   "group");
 }
 int mutls_config_set_signature_schemes(mutls_config *cfg, const char *list) {
-  return set_list(cfg, list, mt_parse_sigschemes, cfg->schemes, MT_MAX_SCHEMES, &cfg->n_schemes,
-                  "signature scheme");
+  if (set_list(cfg, list, mt_parse_sigschemes, cfg->schemes, MT_MAX_SCHEMES, &cfg->n_schemes,
+               "signature scheme") != MUTLS_OK)
+    return MUTLS_ERR;
+  return encode_certificate_request(cfg);
 }
 
 int mutls_config_set_alpn(mutls_config *cfg, const char *list) {

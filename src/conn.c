@@ -4,8 +4,6 @@
 
 #include "internal.h"
 
-void mt_config_freeze(mutls_config *cfg);
-
 static mutls_conn *conn_new(mutls_config *cfg, int is_server) {
   if (!cfg || mt_crypto_init() != 0) return NULL;
   mutls_conn *c = calloc(1, sizeof *c);
@@ -20,6 +18,7 @@ static mutls_conn *conn_new(mutls_config *cfg, int is_server) {
   c->is_server = is_server;
   c->fd = -1;
   c->alert_sent = c->alert_received = -1;
+  c->id = is_server ? 0 : -1;
   c->state = is_server ? ST_S_WAIT_CH : ST_START;
   mt_w_init(&c->hs_in, MT_MAX_HANDSHAKE_MESSAGE + 4 + MT_MAX_PLAINTEXT);
   mt_w_init(&c->out, (size_t)64 << 20);
@@ -32,24 +31,21 @@ mutls_conn *mutls_client_new(mutls_config *cfg, const char *server_name) {
   if (server_name && strlen(server_name) >= sizeof(((mutls_conn *)0)->server_name)) return NULL;
   mutls_conn *c = conn_new(cfg, 0);
   if (!c) return NULL;
+  char why[400];
   if (server_name) strcpy(c->server_name, server_name);
   if (!server_name && cfg->verify_peer)
     mt_fail(c, MUTLS_E_CONFIG, -1,
             "a client that verifies the server needs the server's name; pass it to "
             "mutls_client_new or turn verification off");
-  else if (cfg->verify_peer && !cfg->trust)
-    mt_fail(c, MUTLS_E_CONFIG, -1,
-            "the client has no trust store to verify the server with; set one with "
-            "mutls_config_set_trust_file (mutls client --cacert)");
+  else if (mt_config_check(cfg, 0, why, sizeof why) != 0)
+    mt_fail(c, MUTLS_E_CONFIG, -1, "%s", why);
   return c;
 }
 
 mutls_conn *mutls_server_new(mutls_config *cfg) {
   mutls_conn *c = conn_new(cfg, 1);
-  if (c && (!cfg->chain || !cfg->key))
-    mt_fail(c, MUTLS_E_CONFIG, -1,
-            "the server has no certificate and key; set them with "
-            "mutls_config_set_identity_files (mutls server --cert --key)");
+  char why[400];
+  if (c && mt_config_check(cfg, 1, why, sizeof why) != 0) mt_fail(c, MUTLS_E_CONFIG, -1, "%s", why);
   return c;
 }
 
@@ -63,7 +59,7 @@ void mutls_conn_free(mutls_conn *c) {
   mt_w_free(&c->th_buf);
   mt_hash_free(c->th);
   mt_kex_free(c->kex);
-  mt_chain_free(c->peer_chain);
+  mt_peer_free(c->peer);
   free(c->cookie);
   free(c->cr_context);
   mt_wipe(c->in, MT_MAX_RECORD);
@@ -261,13 +257,10 @@ const char *mutls_conn_server_name(const mutls_conn *c) {
 int mutls_conn_used_hrr(const mutls_conn *c) { return c->hrr; }
 int mutls_conn_is_server(const mutls_conn *c) { return c->is_server; }
 
-#define PEER_FIELD(fn, field)                                                                  \
-  const char *fn(const mutls_conn *c) { return c->peer_chain ? c->field : NULL; }
-PEER_FIELD(mutls_conn_peer_subject, peer_subject)
-PEER_FIELD(mutls_conn_peer_issuer, peer_issuer)
-PEER_FIELD(mutls_conn_peer_sans, peer_sans)
-PEER_FIELD(mutls_conn_peer_not_after, peer_not_after)
-PEER_FIELD(mutls_conn_peer_fingerprint, peer_fp)
+const mutls_peer *mutls_conn_peer(const mutls_conn *c) { return c->peer; }
+int mutls_conn_cert_requested(const mutls_conn *c) { return c->cert_requested; }
+int mutls_conn_cert_sent(const mutls_conn *c) { return c->cert_sent; }
+const char *mutls_conn_notice(const mutls_conn *c) { return c->notice; }
 
 mutls_error mutls_conn_error(const mutls_conn *c) { return c->err; }
 int mutls_conn_alert_sent(const mutls_conn *c) { return c->alert_sent; }

@@ -45,13 +45,34 @@ size_t mt_cv_content(mutls_conn *c, int by_server, uint8_t *out) {
   return 64 + sizeof srv + c->hlen;
 }
 
+/* 4.4.2: our identity's chain, or an empty list when we have none to
+ * offer (a client answering a CertificateRequest it cannot satisfy). */
+int mt_send_certificate(mutls_conn *c) {
+  const mt_identity *id = c->id >= 0 ? &c->cfg->ids[c->id] : NULL;
+  mt_writer w;
+  mt_w_init(&w, (id ? id->cert_msg_len : 4) + 4 + 256);
+  size_t t = mt_hs_begin(&w, HS_CERTIFICATE);
+  size_t ctx = mt_w_begin(&w, 1);
+  mt_w_bytes(&w, c->cr_context, c->cr_context_len);
+  mt_w_end(&w, ctx, 1);
+  if (id) /* the pre-encoded body after its empty context byte */
+    mt_w_bytes(&w, id->cert_msg + 1, id->cert_msg_len - 1);
+  else
+    mt_w_u24(&w, 0);
+  mt_hs_end(&w, t);
+  int rc = mt_w_failed(&w) ? mt_fail(c, MUTLS_E_NOMEM, ALERT_INTERNAL_ERROR, "out of memory")
+                           : mt_send_handshake(c, w.buf, w.len);
+  mt_w_free(&w);
+  return rc;
+}
+
 int mt_send_certificate_verify(mutls_conn *c) {
   uint8_t content[64 + 34 + MT_MAX_HASH], sig[MT_MAX_SIGNATURE];
   size_t sig_len = sizeof sig, n = mt_cv_content(c, c->is_server, content);
   if (c->test.signature && c->test.signature_len <= sizeof sig) {
     memcpy(sig, c->test.signature, c->test.signature_len); /* trace replay */
     sig_len = c->test.signature_len;
-  } else if (n == 0 || mt_sign(c->cfg->key, c->our_scheme, content, n, sig, &sig_len) != 0)
+  } else if (n == 0 || mt_sign(c->cfg->ids[c->id].key, c->our_scheme, content, n, sig, &sig_len) != 0)
     return mt_fail(c, MUTLS_E_INTERNAL, ALERT_INTERNAL_ERROR,
                    "signing the CertificateVerify with %s failed",
                    mt_sigscheme_name(c->our_scheme));
@@ -85,7 +106,7 @@ int mt_recv_certificate_verify(mutls_conn *c, const uint8_t *body, size_t len) {
     return mt_fail(c, MUTLS_E_ILLEGAL_PARAMETER, ALERT_ILLEGAL_PARAMETER,
                    "the peer signed with scheme 0x%04x, which we did not offer", scheme);
   size_t n = mt_cv_content(c, !c->is_server, content);
-  int rc = n ? mt_chain_leaf_verify(c->peer_chain, scheme, content, n, sig.p, sig.len) : -3;
+  int rc = n ? mt_chain_leaf_verify(c->peer->chain, scheme, content, n, sig.p, sig.len) : -3;
   if (rc == -2)
     return mt_fail(c, MUTLS_E_ILLEGAL_PARAMETER, ALERT_ILLEGAL_PARAMETER,
                    "the peer signed with %s, which its certificate's key cannot produce",
@@ -97,6 +118,10 @@ int mt_recv_certificate_verify(mutls_conn *c, const uint8_t *body, size_t len) {
                    "altered",
                    mt_sigscheme_name(scheme));
   c->peer_scheme = scheme;
+  /* The peer proved it holds the key: now our allow rules judge it. */
+  char why[1500];
+  if (!mt_policy_allows(&c->cfg->policy, c->peer, why, sizeof why))
+    return mt_fail(c, MUTLS_E_ACCESS_DENIED, ALERT_ACCESS_DENIED, "%s", why);
   return 0;
 }
 
@@ -119,15 +144,6 @@ static int verify_failure(mutls_conn *c, mt_verify_code v, const char *why) {
   return mt_fail(c, MUTLS_E_CERT_BAD, ALERT_BAD_CERTIFICATE, "%s", why);
 }
 
-static void record_peer(mutls_conn *c) {
-  uint8_t fp[32];
-  mt_chain_leaf_subject(c->peer_chain, c->peer_subject, sizeof c->peer_subject);
-  mt_chain_leaf_issuer(c->peer_chain, c->peer_issuer, sizeof c->peer_issuer);
-  mt_chain_leaf_sans(c->peer_chain, c->peer_sans, sizeof c->peer_sans);
-  mt_chain_leaf_not_after(c->peer_chain, c->peer_not_after, sizeof c->peer_not_after);
-  if (mt_chain_leaf_fingerprint(c->peer_chain, fp) == 0) mt_hex(fp, 32, c->peer_fp);
-}
-
 int mt_recv_certificate(mutls_conn *c, const uint8_t *body, size_t len) {
   mt_reader r = mt_reader_init(body, len), ctx, list;
   const uint8_t *der[MT_MAX_CHAIN];
@@ -135,10 +151,11 @@ int mt_recv_certificate(mutls_conn *c, const uint8_t *body, size_t len) {
   char why[512];
   if (mt_r_block(&r, 1, &ctx) != 0 || mt_r_block(&r, 3, &list) != 0 || mt_r_done(&r) != 0)
     return mt_fail(c, MUTLS_E_DECODE, ALERT_DECODE_ERROR, "the peer's Certificate is malformed");
-  /* 4.4.2: a server's context is empty. */
-  if (!c->is_server && ctx.len != 0)
+  /* 4.4.2: a server's context is empty; a client echoes the request's. */
+  if (ctx.len != (c->is_server ? c->cr_context_len : 0) ||
+      (ctx.len && memcmp(ctx.p, c->cr_context, ctx.len) != 0))
     return mt_fail(c, MUTLS_E_ILLEGAL_PARAMETER, ALERT_ILLEGAL_PARAMETER,
-                   "the server's Certificate carries a request context");
+                   "the peer's Certificate carries the wrong request context");
   while (mt_r_left(&list) > 0) {
     mt_reader cert, exts_r;
     mt_exts exts;
@@ -162,23 +179,32 @@ int mt_recv_certificate(mutls_conn *c, const uint8_t *body, size_t len) {
     der_len[n++] = cert.len;
   }
   if (n == 0) {
-    /* 4.4.2.4: a server must send a certificate; the client-side rule
-     * (certificate_required) belongs to client authentication. */
+    /* 4.4.2.4: a server must send a certificate. */
     if (!c->is_server)
       return mt_fail(c, MUTLS_E_DECODE, ALERT_DECODE_ERROR,
                      "the server sent an empty Certificate message");
-    return mt_fail(c, MUTLS_E_CERT_MISSING, ALERT_CERTIFICATE_REQUIRED,
-                   "the client sent no certificate");
+    if (c->cfg->client_auth == MUTLS_CLIENT_AUTH_REQUIRED)
+      return mt_fail(c, MUTLS_E_CERT_MISSING, ALERT_CERTIFICATE_REQUIRED,
+                     "the client sent no certificate, and this server requires one; configure "
+                     "the client with a certificate from one of the CAs in the server's client "
+                     "CA file (mutls client --cert --key)");
+    return 0; /* optional: served without an identity */
   }
-  c->peer_chain = mt_chain_from_der(der, der_len, n, why, sizeof why);
-  if (!c->peer_chain) return mt_fail(c, MUTLS_E_CERT_BAD, ALERT_BAD_CERTIFICATE, "%s", why);
-  if (c->cfg->verify_peer) {
-    const char *name = c->server_name[0] ? c->server_name : NULL;
-    mt_verify_code v = mt_verify_chain(c->cfg->trust, c->peer_chain,
+  mt_chain *chain = mt_chain_from_der(der, der_len, n, why, sizeof why);
+  if (!chain) return mt_fail(c, MUTLS_E_CERT_BAD, ALERT_BAD_CERTIFICATE, "%s", why);
+  /* A server verifies clients against its client CAs only, for clientAuth;
+   * a client verifies the server's chain and name against its trust store. */
+  if (c->is_server || c->cfg->verify_peer) {
+    const char *name = !c->is_server && c->server_name[0] ? c->server_name : NULL;
+    mt_verify_code v = mt_verify_chain(c->is_server ? c->cfg->client_trust : c->cfg->trust, chain,
                                        c->is_server ? MT_PURPOSE_CLIENT : MT_PURPOSE_SERVER, name,
                                        c->test.verify_time, why, sizeof why);
-    if (v != MT_VERIFY_OK) return verify_failure(c, v, why);
+    if (v != MT_VERIFY_OK) {
+      mt_chain_free(chain);
+      return verify_failure(c, v, why);
+    }
   }
-  record_peer(c);
+  if (!(c->peer = mt_peer_new(chain)))
+    return mt_fail(c, MUTLS_E_NOMEM, ALERT_INTERNAL_ERROR, "out of memory");
   return 0;
 }

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 
+#include "auth/auth.h"
 #include "bytes.h"
 #include "crypto/crypto.h"
 #include "mutls.h"
@@ -14,17 +15,29 @@
 #define MT_MAX_SUITES 3
 #define MT_MAX_GROUPS 3
 #define MT_MAX_SCHEMES 6
+#define MT_MAX_IDENTITIES 8
+
+/* A certificate chain, its key, and the Certificate message body encoded
+ * once (empty request context, no per-certificate extensions). */
+typedef struct {
+  mt_chain *chain;
+  mt_pkey *key;
+  uint8_t *cert_msg;
+  size_t cert_msg_len;
+} mt_identity;
 
 struct mutls_config {
   int refs;   /* atomic */
   int frozen; /* atomic: set by the first connection */
-  mt_chain *chain;
-  mt_pkey *key;
-  /* The Certificate message body, encoded once: empty request context and
-   * the chain with no per-certificate extensions. */
-  uint8_t *cert_msg;
-  size_t cert_msg_len;
-  mt_trust *trust;
+  mt_identity ids[MT_MAX_IDENTITIES];
+  size_t n_ids;
+  mt_trust *trust;        /* verifies servers (on a client) */
+  mt_trust *client_trust; /* verifies clients (on a server), and nothing else */
+  mutls_client_auth client_auth;
+  /* The CertificateRequest message, encoded when its inputs change. */
+  uint8_t *cr_msg;
+  size_t cr_msg_len;
+  mt_policy policy;
   int verify_peer;
   uint16_t suites[MT_MAX_SUITES];
   size_t n_suites;
@@ -141,9 +154,12 @@ struct mutls_conn {
   int hrr;
   uint8_t *cookie;
   size_t cookie_len;
-  int cert_requested; /* client: the server sent CertificateRequest */
+  int cert_requested; /* the CertificateRequest was sent (server) or received (client) */
+  int cert_sent;      /* client: we sent a non-empty Certificate */
+  int id;             /* our identity in cfg->ids, -1 for none */
   uint8_t *cr_context;
   size_t cr_context_len;
+  char notice[512];
   int ccs_seen;
   int established; /* the handshake completed (stays set after close or failure) */
   int sent_close, got_close;
@@ -151,9 +167,7 @@ struct mutls_conn {
   char server_name[256];
   char alpn[MT_MAX_ALPN + 1];
 
-  mt_chain *peer_chain;
-  char peer_subject[512], peer_issuer[512], peer_sans[1024], peer_not_after[64];
-  char peer_fp[65];
+  mutls_peer *peer;
 
   mutls_error err;
   int alert_sent, alert_received;
@@ -161,6 +175,10 @@ struct mutls_conn {
 
   mt_test_inject test;
 };
+
+/* ---- config.c ------------------------------------------------------------ */
+void mt_config_freeze(mutls_config *cfg);
+int mt_config_check(const mutls_config *cfg, int as_server, char *why, size_t len);
 
 /* ---- conn.c -------------------------------------------------------------- */
 /* Records the first failure (later ones keep the first cause), queues the
@@ -230,6 +248,7 @@ int mt_send_finished(mutls_conn *c);
 int mt_recv_finished(mutls_conn *c, const uint8_t *body, size_t len);
 /* The content a CertificateVerify signs (4.4.3). out holds 64 + 34 + hlen. */
 size_t mt_cv_content(mutls_conn *c, int by_server, uint8_t *out);
+int mt_send_certificate(mutls_conn *c);
 int mt_send_certificate_verify(mutls_conn *c);
 int mt_recv_certificate_verify(mutls_conn *c, const uint8_t *body, size_t len);
 int mt_recv_certificate(mutls_conn *c, const uint8_t *body, size_t len);

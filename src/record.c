@@ -118,8 +118,10 @@ static int handle_alert(mutls_conn *c, const uint8_t *p, size_t len) {
   if (p[1] == ALERT_USER_CANCELED) return 0; /* 6.1: followed by close_notify */
   c->alert_received = p[1];
   /* 6.2: every other alert is fatal, whatever its level says. */
-  return mt_fail(c, MUTLS_E_PEER_ALERT, -1, "the peer sent the alert %s: %s",
-                 mutls_alert_name(p[1]), mt_alert_cause(p[1], c->is_server));
+  /* What we know of our own side may say why (e.g. no certificate sent). */
+  return mt_fail(c, MUTLS_E_PEER_ALERT, -1, "the peer sent the alert %s: %s%s%s%s",
+                 mutls_alert_name(p[1]), mt_alert_cause(p[1], c->is_server),
+                 c->notice[0] ? " (" : "", c->notice, c->notice[0] ? ")" : "");
 }
 
 /* Decrypts the record in c->in in place; on success *ct and the plaintext
@@ -137,15 +139,17 @@ static int open_record(mutls_conn *c, uint8_t *ct, uint8_t **pt, size_t *pt_len)
                    "was altered in transit or the two sides derived different keys");
   c->rd.seq++;
   len -= MT_AEAD_TAG;
+  /* 5.4: "the full encoded TLSInnerPlaintext MUST NOT exceed 2^14 + 1
+   * octets": content, type and padding together. */
+  if (len > MT_MAX_PLAINTEXT + 1)
+    return mt_fail(c, MUTLS_E_RECORD_OVERFLOW, ALERT_RECORD_OVERFLOW,
+                   "the peer sent a record whose plaintext exceeds 2^14 bytes");
   /* 5.4: strip zero padding; the last non-zero byte is the real type. */
   while (len > 0 && body[len - 1] == 0) len--;
   if (len == 0)
     return mt_fail(c, MUTLS_E_UNEXPECTED_MESSAGE, ALERT_UNEXPECTED_MESSAGE,
                    "the peer sent an encrypted record with no content type");
   *ct = body[--len];
-  if (len > MT_MAX_PLAINTEXT)
-    return mt_fail(c, MUTLS_E_RECORD_OVERFLOW, ALERT_RECORD_OVERFLOW,
-                   "the peer sent a record whose plaintext exceeds 2^14 bytes");
   *pt = body;
   *pt_len = len;
   return 0;
@@ -157,10 +161,11 @@ static int process_record(mutls_conn *c) {
   size_t len = c->in_len - MT_RECORD_HEADER;
   if (ct == CT_CHANGE_CIPHER_SPEC) {
     /* 5: a lone 0x01 CCS between the first ClientHello and the peer's
-     * Finished is dropped; anything else is unexpected. */
+     * Finished is dropped; anything else is unexpected. 5.1: not even that
+     * may split a handshake message. */
     int in_handshake = c->state != ST_CONNECTED && (c->is_server ? c->state != ST_S_WAIT_CH
                                                                  : c->state != ST_START);
-    if (len != 1 || pt[0] != 0x01 || !in_handshake)
+    if (len != 1 || pt[0] != 0x01 || !in_handshake || c->hs_in.len)
       return mt_fail(c, MUTLS_E_UNEXPECTED_MESSAGE, ALERT_UNEXPECTED_MESSAGE,
                      "the peer sent a ChangeCipherSpec record where none is allowed");
     c->ccs_seen = 1;

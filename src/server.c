@@ -154,7 +154,7 @@ static int choose(mutls_conn *c, mt_client_hello *ch, choice *out) {
                    "the client's hello lacks %s",
                    !sigs.p ? "signature_algorithms" : !groups.p ? "supported_groups" : "key_share");
   for (size_t i = 0; i < cfg->n_schemes && !out->scheme; i++)
-    if (mt_u16_list_has(sigs, cfg->schemes[i]) && mt_pkey_supports(cfg->key, cfg->schemes[i]))
+    if (mt_u16_list_has(sigs, cfg->schemes[i]) && mt_pkey_supports(cfg->ids[0].key, cfg->schemes[i]))
       out->scheme = cfg->schemes[i];
   if (!out->scheme)
     return mt_fail(c, MUTLS_E_NO_SHARED_SIGALG, ALERT_HANDSHAKE_FAILURE,
@@ -197,8 +197,9 @@ static int send_hrr(mutls_conn *c, uint16_t group) {
   mt_w_bytes(&w, c->session_id, c->session_id_len);
   mt_w_u16(&w, c->suite->id);
   mt_w_u8(&w, 0);
+  /* Same order as our ServerHello (key_share first, supported_versions
+   * last), which is also RFC 8448 5's: the trace is reproduced exactly. */
   size_t exts = mt_w_begin(&w, 2);
-  put_versions_ext(&w);
   mt_w_u16(&w, EXT_KEY_SHARE);
   mt_w_u16(&w, 2);
   mt_w_u16(&w, group);
@@ -207,6 +208,7 @@ static int send_hrr(mutls_conn *c, uint16_t group) {
   mt_w_bytes(&w, c->cookie, c->cookie_len);
   mt_w_end(&w, ck, 2);
   mt_w_end(&w, e, 2);
+  put_versions_ext(&w);
   mt_w_end(&w, exts, 2);
   mt_hs_end(&w, t);
   if (mt_w_failed(&w)) return mt_fail(c, MUTLS_E_INTERNAL, ALERT_INTERNAL_ERROR, "HRR too big");
@@ -267,19 +269,6 @@ static int send_encrypted_extensions(mutls_conn *c) {
   return mt_send_handshake(c, buf, w.len);
 }
 
-static int send_certificate(mutls_conn *c) {
-  const mutls_config *cfg = c->cfg;
-  mt_writer w;
-  mt_w_init(&w, cfg->cert_msg_len + 4);
-  size_t t = mt_hs_begin(&w, HS_CERTIFICATE);
-  mt_w_bytes(&w, cfg->cert_msg, cfg->cert_msg_len);
-  mt_hs_end(&w, t);
-  int rc = mt_w_failed(&w) ? mt_fail(c, MUTLS_E_NOMEM, ALERT_INTERNAL_ERROR, "out of memory")
-                           : mt_send_handshake(c, w.buf, w.len);
-  mt_w_free(&w);
-  return rc;
-}
-
 /* ServerHello through Finished, after the group and share are settled. */
 static int send_flight(mutls_conn *c, const mt_reader *share) {
   uint8_t dhe[MT_MAX_KEX_SECRET];
@@ -300,12 +289,17 @@ static int send_flight(mutls_conn *c, const mt_reader *share) {
     return mt_fail(c, MUTLS_E_NOMEM, ALERT_INTERNAL_ERROR, "out of memory");
   if (mt_set_write_key(c, c->s_hs) != 0 || mt_set_read_key(c, c->c_hs) != 0)
     return mt_fail(c, MUTLS_E_INTERNAL, ALERT_INTERNAL_ERROR, "installing keys failed");
-  if (send_encrypted_extensions(c) != 0 || send_certificate(c) != 0 ||
-      mt_send_certificate_verify(c) != 0 || mt_send_finished(c) != 0)
+  if (send_encrypted_extensions(c) != 0) return -1;
+  /* 4.3.2: ask for the client's certificate, naming the CAs we accept. */
+  c->cert_requested = c->cfg->client_auth >= MUTLS_CLIENT_AUTH_OPTIONAL;
+  if (c->cert_requested && mt_send_handshake(c, c->cfg->cr_msg, c->cfg->cr_msg_len) != 0)
+    return -1;
+  if (mt_send_certificate(c) != 0 || mt_send_certificate_verify(c) != 0 ||
+      mt_send_finished(c) != 0)
     return -1;
   if (mt_ks_application(c) != 0 || mt_set_write_key(c, c->s_ap) != 0)
     return mt_fail(c, MUTLS_E_INTERNAL, ALERT_INTERNAL_ERROR, "deriving traffic keys failed");
-  c->state = ST_S_WAIT_FINISHED;
+  c->state = c->cert_requested ? ST_S_WAIT_CERT : ST_S_WAIT_FINISHED;
   return 0;
 }
 
@@ -383,6 +377,16 @@ int mt_server_handle(mutls_conn *c, uint8_t type, const uint8_t *body, size_t le
   case ST_S_WAIT_CH2:
     if (type != HS_CLIENT_HELLO) break;
     return handle_client_hello(c, body, len, msg, mlen);
+  case ST_S_WAIT_CERT:
+    if (type != HS_CERTIFICATE) break;
+    if (mt_recv_certificate(c, body, len) != 0) return -1;
+    c->state = c->peer ? ST_S_WAIT_CV : ST_S_WAIT_FINISHED;
+    return mt_transcript_add(c, msg, mlen);
+  case ST_S_WAIT_CV:
+    if (type != HS_CERTIFICATE_VERIFY) break;
+    if (mt_recv_certificate_verify(c, body, len) != 0) return -1;
+    c->state = ST_S_WAIT_FINISHED;
+    return mt_transcript_add(c, msg, mlen);
   case ST_S_WAIT_FINISHED:
     if (type != HS_FINISHED) break;
     return handle_client_finished(c, body, len, msg, mlen);

@@ -17,6 +17,9 @@ T_FAIL=0
 T_TMP=
 T_PIDS=
 T_WHY=
+declare -A T_MUTLS_ERR=() T_MUTLS_ARGS=()
+# What AddressSanitizer, LeakSanitizer and UBSan print when they find a bug.
+T_SAN_RE='ERROR: [A-Za-z]+Sanitizer|: runtime error: '
 # Every peer command runs under `timeout $T_TIMEOUT` (seconds): a hung peer
 # costs one failure, not the whole run.
 : "${T_TIMEOUT:=10}"
@@ -57,11 +60,18 @@ need() {
 	return 0
 }
 
-# verdict NAME [LOG...]: PASS if no `need` failed since the last verdict,
-# else FAIL with the reasons, followed by the tails of the given logs.
+# verdict NAME [LOG...]: PASS if no `need` failed since the last verdict and
+# no LOG holds a sanitizer report, else FAIL with the reasons, followed by the
+# tails of the given logs.
 verdict() {
-	local name=$1
+	local name=$1 f
 	shift
+	# A sanitizer report in any log of the case fails it too.
+	for f in "$@"; do
+		if has "$f" "$T_SAN_RE"; then
+			T_WHY="${T_WHY:+$T_WHY; }sanitizer report in ${f##*/}"
+		fi
+	done
 	if [ -z "$T_WHY" ]; then
 		pass "$name"
 	else
@@ -77,7 +87,11 @@ dump() {
 	for f in "$@"; do
 		[ -f "$f" ] || continue
 		echo "    --- ${f##*/}"
-		tail -n 15 "$f" | sed 's/^/    | /'
+		if has "$f" "$T_SAN_RE"; then
+			grep -E -A30 -- "$T_SAN_RE" "$f" | head -n 40 | sed 's/^/    | /'
+		else
+			tail -n 15 "$f" | sed 's/^/    | /'
+		fi
 	done
 }
 
@@ -173,15 +187,31 @@ start_bg() {
 }
 
 # stop_bg PID: stops one background peer and waits for it.
+# A mutls server must leave cleanly: exit status 0 on SIGTERM, and no
+# sanitizer report (LeakSanitizer speaks at exit). Otherwise one FAIL line,
+# "<script>.mutls_server_exit"; nothing is printed when all is well.
 stop_bg() {
-	local pid=$1 p rest=
+	local pid=$1 p rest= status
 	[ -n "$pid" ] || return 0
 	kill "$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null
+	status=$?
 	for p in $T_PIDS; do
 		[ "$p" = "$pid" ] || rest="$rest $p"
 	done
 	T_PIDS=$rest
+	if [ -n "${T_MUTLS_ERR[$pid]:-}" ]; then
+		local err=${T_MUTLS_ERR[$pid]} name=${0##*/}
+		name=${name%.sh}.mutls_server_exit
+		if [ "$status" -ne 0 ]; then
+			fail "$name" "mutls server ${T_MUTLS_ARGS[$pid]} exited with status $status"
+			dump "$err"
+		elif has "$err" "$T_SAN_RE"; then
+			fail "$name" "sanitizer report from mutls server ${T_MUTLS_ARGS[$pid]}"
+			grep -E -A12 -- "$T_SAN_RE" "$err" | head -n 40 | sed 's/^/    | /'
+		fi
+		unset "T_MUTLS_ERR[$pid]" "T_MUTLS_ARGS[$pid]"
+	fi
 	return 0
 }
 
@@ -203,6 +233,8 @@ start_mutls_server() {
 	line=$(grep -m1 '^listening on ' "$T_TMP/$var.out")
 	port=${line##*:}
 	printf -v "${var}_port" '%s' "$port"
+	T_MUTLS_ERR[${!var}]=$T_TMP/$var.err
+	T_MUTLS_ARGS[${!var}]="($*)"
 }
 
 # start_openssl_server VAR ARGS...: `openssl s_server -accept 127.0.0.1:0
@@ -242,6 +274,11 @@ have_mutls() {
 #   server-chain.pem/.key    leaf from the intermediate, then the intermediate
 #   client.pem/.key          client leaf (EKU clientAuth), CN=mutls test client,
 #                            SAN URI:spiffe://mutls.test/client
+#   client-other.pem/.key    client leaf from the unrelated CA
+#   client-noeku.pem/.key    leaf from the CA with serverAuth only (no clientAuth)
+#   client-billing.pem/.key  CN=billing, OU=payments, OU=ledger, SAN
+#                            URI:spiffe://mutls.test/billing/api, DNS:billing.mutls.test
+#   client-expired.pem/.key  client leaf valid only in January 2020
 # Subjects, serials and extensions are fixed; keys and signatures are fresh.
 make_certs() {
 	local d=$1
@@ -340,6 +377,16 @@ EOF
 		cat inter-ca.pem >>server-chain.pem
 		SAN=DNS:wrong.example issue server-wrong /CN=wrong.example server 17 ca
 		SAN=URI:spiffe://mutls.test/client issue client "/CN=mutls test client" client 18 ca
+		# Clients for mutual TLS: another CA's, one without clientAuth, and
+		# one with every kind of name the allow rules match.
+		mkkey client-other EC -pkeyopt ec_paramgen_curve:P-256
+		mkkey client-noeku EC -pkeyopt ec_paramgen_curve:P-256
+		mkkey client-billing EC -pkeyopt ec_paramgen_curve:P-256
+		mkkey client-expired EC -pkeyopt ec_paramgen_curve:P-256
+		SAN=URI:spiffe://mutls.test/other issue client-other "/CN=other client" client 19 other-ca
+		SAN=URI:spiffe://mutls.test/noeku issue client-noeku "/CN=noeku client" server 20 ca
+		SAN=URI:spiffe://mutls.test/billing/api,DNS:billing.mutls.test \
+			issue client-billing "/CN=billing/OU=payments/OU=ledger" client 21 ca
 
 		# Expired: January 2020, through `openssl ca` with a throwaway database.
 		mkdir -p "$CADB"
@@ -351,12 +398,19 @@ EOF
 			-cert ca.pem -keyfile ca.key -extfile x509.cnf -extensions server \
 			-startdate 20200101000000Z -enddate 20200201000000Z \
 			-in "$CADB/expired.csr" -out server-expired.pem 2>/dev/null
+		openssl req -new -config x509.cnf -key client-expired.key -subj "/CN=expired client" \
+			-out "$CADB/client-expired.csr"
+		SAN=URI:spiffe://mutls.test/expired openssl ca -batch -notext -config x509.cnf \
+			-name ca_expired -cert ca.pem -keyfile ca.key -extfile x509.cnf -extensions client \
+			-startdate 20200101000000Z -enddate 20200201000000Z \
+			-in "$CADB/client-expired.csr" -out client-expired.pem 2>/dev/null
 		rm -rf "$CADB"
 	) || return 1
 	# `set -e` does not hold when the caller tests our status: check the result.
 	local f
 	for f in ca other-ca inter-ca server-p256 server-p384 server-rsa server-ed25519 \
-		server-other server-expired server-wrong server-chain client; do
+		server-other server-expired server-wrong server-chain client client-other client-noeku \
+		client-billing client-expired; do
 		if [ ! -s "$d/$f.pem" ] || [ ! -s "$d/$f.key" ]; then
 			echo "    make_certs: $f.pem or $f.key was not made" >&2
 			return 1

@@ -185,4 +185,38 @@ mt_verify_code mt_verify_chain(const mt_trust *trust, const mt_chain *chain,
                                mt_purpose purpose, const char *name,
                                time_t now, char *why, size_t why_len);
 
+/* ---- identities (mutual TLS) ----------------------------------------------- */
+/* Subject alternative names of the leaf, one kind at a time. */
+typedef enum { MT_SAN_DNS = 1, MT_SAN_IP = 2, MT_SAN_URI = 3, MT_SAN_EMAIL = 4 } mt_san_type;
+/* Writes the i-th SAN of that kind (NUL-terminated; IP as text, "127.0.0.1"
+ * or "::1") and returns 0; -1 when there is no i-th one. A SAN holding an
+ * embedded NUL or non-printable bytes is skipped, never truncated. */
+int mt_chain_leaf_san(const mt_chain *c, mt_san_type type, size_t i, char *out, size_t len);
+/* The i-th value of a subject attribute of the leaf ("CN", "OU", "O"), as
+ * UTF-8; 0, or -1 if absent. */
+int mt_chain_leaf_attr(const mt_chain *c, const char *attr, size_t i, char *out, size_t len);
+/* SHA-256 of the leaf's SubjectPublicKeyInfo (DER), for pinning. */
+int mt_chain_leaf_spki_sha256(const mt_chain *c, uint8_t out[32]);
+/* notBefore / notAfter of the leaf as Unix time. */
+int mt_chain_leaf_validity(const mt_chain *c, int64_t *not_before, int64_t *not_after);
+/* Certificate i as PEM text (NUL-terminated). Returns the length without
+ * the NUL, or -1 if out is too small (then nothing useful was written). */
+int mt_chain_pem(const mt_chain *c, size_t i, char *out, size_t len);
+/* 1 if certificate i's issuer equals one of the DER-encoded names
+ * (X509_NAME_cmp semantics), else 0. Used to pick the client identity that
+ * a server's certificate_authorities list accepts: callers try every i. */
+int mt_chain_issuer_in(const mt_chain *c, size_t i, const uint8_t *const *names,
+                       const size_t *name_len, size_t n);
+/* Issuer of certificate i as one line ("CN=Dev CA"). */
+void mt_chain_issuer_text(const mt_chain *c, size_t i, char *out, size_t len);
+
+/* Subjects of the trust anchors, DER-encoded, in file order: what a server
+ * lists in certificate_authorities (RFC 8446 4.2.4). n_out receives the
+ * count; the pointers live as long as the trust store. */
+int mt_trust_subjects(const mt_trust *t, const uint8_t *const **names, const size_t **lens,
+                      size_t *n_out);
+/* A DER-encoded distinguished name as one line ("CN=Billing CA,O=x"); -1 if
+ * it does not parse. */
+int mt_name_text(const uint8_t *der, size_t len, char *out, size_t out_len);
+
 #endif

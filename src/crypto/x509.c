@@ -3,6 +3,7 @@
 #include "crypto/internal.h"
 
 #include <arpa/inet.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,13 @@ struct mt_chain {
 
 struct mt_trust {
   X509_STORE *store;
+  /* The anchors' subjects, DER, in file order, exact duplicates dropped:
+   * made once at load for certificate_authorities (RFC 8446 4.2.4). The
+   * names point into subj_buf. */
+  uint8_t *subj_buf;
+  uint8_t **subj;
+  size_t *subj_len;
+  size_t n_subj;
 };
 
 /* ---- building chains ------------------------------------------------------ */
@@ -266,7 +274,7 @@ static void put_str(char *out, size_t cap, size_t *used, const char *s) {
 }
 
 static void name_text(const X509_NAME *nm, char *out, size_t len) {
-  if (len == 0) return;
+  if (out == NULL || len == 0) return;
   out[0] = '\0';
   BIO *bio = BIO_new(BIO_s_mem());
   if (bio == NULL || nm == NULL) {
@@ -375,7 +383,282 @@ int mt_chain_leaf_fingerprint(const mt_chain *c, uint8_t out[32]) {
   return mt_hash(MT_SHA256, c->certs[0].der, c->certs[0].der_len, out);
 }
 
+/* ---- identities (mutual TLS) ------------------------------------------------ */
+/* Authorization rules match these values byte for byte, so a value is given
+ * whole or not at all: never truncated, never with a byte changed. */
+
+/* Copies s (n bytes) and a NUL to out. 0, or -2 (and "") if it does not fit. */
+static int put_exact(char *out, size_t len, const void *s, size_t n) {
+  if (out == NULL || len == 0) return -2;
+  if (n >= len) {
+    out[0] = '\0';
+    return -2;
+  }
+  memcpy(out, s, n);
+  out[n] = '\0';
+  return 0;
+}
+
+/* 1 if every byte is printable ASCII. A NUL is not, so this also catches an
+ * embedded NUL without relying on the terminator libcrypto appends. */
+static int printable_ascii(const unsigned char *p, size_t n) {
+  for (size_t k = 0; k < n; k++)
+    if (p[k] < 0x20 || p[k] > 0x7e) return 0;
+  return 1;
+}
+
+/* 1 if p is well-formed UTF-8 (no overlong forms, surrogates, or code points
+ * above U+10FFFF) with no control character (C0, DEL, C1). */
+static int clean_utf8(const unsigned char *p, size_t n) {
+  for (size_t k = 0; k < n;) {
+    unsigned c = p[k], more, min;
+    if (c < 0x80) {
+      if (c < 0x20 || c == 0x7f) return 0;
+      k++;
+      continue;
+    }
+    if (c >= 0xc2 && c <= 0xdf) {
+      more = 1, min = 0x80, c &= 0x1f;
+    } else if (c >= 0xe0 && c <= 0xef) {
+      more = 2, min = 0x800, c &= 0x0f;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+      more = 3, min = 0x10000, c &= 0x07;
+    } else {
+      return 0;
+    }
+    if (n - k <= more) return 0;
+    for (unsigned m = 1; m <= more; m++) {
+      if ((p[k + m] & 0xc0) != 0x80) return 0;
+      c = (c << 6) | (p[k + m] & 0x3f);
+    }
+    if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff) || (c >= 0x80 && c <= 0x9f))
+      return 0;
+    k += more + 1;
+  }
+  return 1;
+}
+
+/* If g is a SAN of the wanted kind with a usable value, points *s at its
+ * text (inside g, or in ip) and returns 1; else 0. Unusable: empty, a byte
+ * that is not printable ASCII, an IP address that is neither 4 nor 16 bytes. */
+static int san_value(const GENERAL_NAME *g, mt_san_type type, char ip[INET6_ADDRSTRLEN],
+                     const char **s, size_t *n) {
+  const ASN1_STRING *a = NULL;
+  if (type == MT_SAN_IP) {
+    if (g->type != GEN_IPADD || g->d.iPAddress == NULL) return 0;
+    int l = ASN1_STRING_length(g->d.iPAddress);
+    int af = l == 4 ? AF_INET : l == 16 ? AF_INET6 : AF_UNSPEC;
+    if (af == AF_UNSPEC ||
+        inet_ntop(af, ASN1_STRING_get0_data(g->d.iPAddress), ip, INET6_ADDRSTRLEN) == NULL)
+      return 0;
+    *s = ip;
+    *n = strlen(ip);
+    return 1;
+  }
+  if (type == MT_SAN_DNS && g->type == GEN_DNS)
+    a = g->d.dNSName;
+  else if (type == MT_SAN_URI && g->type == GEN_URI)
+    a = g->d.uniformResourceIdentifier;
+  else if (type == MT_SAN_EMAIL && g->type == GEN_EMAIL)
+    a = g->d.rfc822Name;
+  const unsigned char *p = a ? ASN1_STRING_get0_data(a) : NULL;
+  int l = a ? ASN1_STRING_length(a) : 0;
+  if (p == NULL || l <= 0 || !printable_ascii(p, (size_t)l)) return 0;
+  *s = (const char *)p;
+  *n = (size_t)l;
+  return 1;
+}
+
+int mt_chain_leaf_san(const mt_chain *c, mt_san_type type, size_t i, char *out, size_t len) {
+  if (out != NULL && len > 0) out[0] = '\0';
+  X509 *leaf = leaf_of(c);
+  if (leaf == NULL) return -1;
+  GENERAL_NAMES *gens = X509_get_ext_d2i(leaf, NID_subject_alt_name, NULL, NULL);
+  int r = -1;
+  size_t seen = 0;
+  for (int k = 0; gens != NULL && k < sk_GENERAL_NAME_num(gens); k++) {
+    char ip[INET6_ADDRSTRLEN];
+    const char *s = NULL;
+    size_t n = 0;
+    if (!san_value(sk_GENERAL_NAME_value(gens, k), type, ip, &s, &n)) continue;
+    if (seen++ == i) {
+      r = put_exact(out, len, s, n);
+      break;
+    }
+  }
+  GENERAL_NAMES_free(gens);
+  ERR_clear_error();
+  return r;
+}
+
+int mt_chain_leaf_attr(const mt_chain *c, const char *attr, size_t i, char *out, size_t len) {
+  if (out != NULL && len > 0) out[0] = '\0';
+  X509 *leaf = leaf_of(c);
+  int nid = attr != NULL ? OBJ_txt2nid(attr) : NID_undef;
+  if (leaf == NULL || nid == NID_undef) {
+    ERR_clear_error();
+    return -1;
+  }
+  const X509_NAME *nm = X509_get_subject_name(leaf);
+  int r = -1;
+  size_t seen = 0;
+  for (int k = X509_NAME_get_index_by_NID(nm, nid, -1); k >= 0;
+       k = X509_NAME_get_index_by_NID(nm, nid, k)) {
+    unsigned char *u = NULL;
+    int n = ASN1_STRING_to_UTF8(&u, X509_NAME_ENTRY_get_data(X509_NAME_get_entry(nm, k)));
+    /* Skipped like a SAN when it does not convert or is not clean text. */
+    int ok = n >= 0 && u != NULL && clean_utf8(u, (size_t)n);
+    if (ok && seen++ == i) r = put_exact(out, len, u, (size_t)n);
+    OPENSSL_free(u);
+    if (r != -1) break;
+  }
+  ERR_clear_error();
+  return r;
+}
+
+int mt_chain_leaf_spki_sha256(const mt_chain *c, uint8_t out[32]) {
+  X509 *leaf = leaf_of(c);
+  const X509_PUBKEY *pk = leaf ? X509_get_X509_PUBKEY(leaf) : NULL;
+  int n = pk ? i2d_X509_PUBKEY(pk, NULL) : -1;
+  uint8_t *der = n > 0 && out != NULL ? malloc((size_t)n) : NULL, *p = der;
+  int r = der != NULL && i2d_X509_PUBKEY(pk, &p) == n ? mt_hash(MT_SHA256, der, (size_t)n, out)
+                                                       : -1;
+  free(der);
+  ERR_clear_error();
+  return r;
+}
+
+/* Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar (m and d
+ * from 1), for any year: counted in 400-year eras of 146097 days. */
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
+  y -= m <= 2;
+  int64_t era = (y >= 0 ? y : y - 399) / 400;
+  unsigned yoe = (unsigned)(y - era * 400);                  /* 0..399 */
+  unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1; /* 0..365, from March 1 */
+  unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;      /* 0..146096 */
+  return era * 146097 + (int64_t)doe - 719468;
+}
+
+static int unix_time(const ASN1_TIME *t, int64_t *out) {
+  struct tm tm;
+  memset(&tm, 0, sizeof(tm));
+  /* A NULL time would mean "now" to ASN1_TIME_to_tm. */
+  if (t == NULL || ASN1_TIME_to_tm(t, &tm) != 1) {
+    ERR_clear_error();
+    return -1;
+  }
+  int64_t days = days_from_civil((int64_t)tm.tm_year + 1900, (unsigned)tm.tm_mon + 1,
+                                 (unsigned)tm.tm_mday);
+  *out = days * 86400 + (int64_t)tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec;
+  return 0;
+}
+
+int mt_chain_leaf_validity(const mt_chain *c, int64_t *not_before, int64_t *not_after) {
+  X509 *leaf = leaf_of(c);
+  int64_t nb = 0, na = 0;
+  int r = leaf != NULL && unix_time(X509_get0_notBefore(leaf), &nb) == 0 &&
+                  unix_time(X509_get0_notAfter(leaf), &na) == 0
+              ? 0
+              : -1;
+  if (r != 0) nb = na = 0;
+  if (not_before) *not_before = nb;
+  if (not_after) *not_after = na;
+  return r;
+}
+
+int mt_chain_pem(const mt_chain *c, size_t i, char *out, size_t len) {
+  if (out != NULL && len > 0) out[0] = '\0';
+  if (c == NULL || i >= c->n || out == NULL) return -1;
+  BIO *bio = BIO_new(BIO_s_mem());
+  char *p = NULL;
+  long n = -1;
+  if (bio != NULL && PEM_write_bio_X509(bio, c->certs[i].x) == 1) n = BIO_get_mem_data(bio, &p);
+  int r = -1;
+  if (n > 0 && n < INT_MAX && p != NULL && (unsigned long)n < len) {
+    memcpy(out, p, (size_t)n);
+    out[n] = '\0';
+    r = (int)n;
+  }
+  BIO_free(bio);
+  ERR_clear_error();
+  return r;
+}
+
+/* Parses a DER name that must end exactly at der + len; NULL if it does not. */
+static X509_NAME *name_from_der(const uint8_t *der, size_t len) {
+  if (der == NULL || len == 0 || len > LONG_MAX) return NULL;
+  const unsigned char *p = der;
+  X509_NAME *nm = d2i_X509_NAME(NULL, &p, (long)len);
+  if (nm != NULL && p != der + len) {
+    X509_NAME_free(nm);
+    nm = NULL;
+  }
+  ERR_clear_error();
+  return nm;
+}
+
+int mt_chain_issuer_in(const mt_chain *c, size_t i, const uint8_t *const *names,
+                       const size_t *name_len, size_t n) {
+  if (c == NULL || i >= c->n || names == NULL || name_len == NULL) return 0;
+  const X509_NAME *issuer = X509_get_issuer_name(c->certs[i].x);
+  int found = 0;
+  /* A name the peer sent that does not parse is skipped, not fatal: the
+   * others may still name our issuer. */
+  for (size_t k = 0; k < n && !found; k++) {
+    X509_NAME *nm = name_from_der(names[k], name_len[k]);
+    found = nm != NULL && X509_NAME_cmp(issuer, nm) == 0;
+    X509_NAME_free(nm);
+  }
+  ERR_clear_error();
+  return found;
+}
+
+void mt_chain_issuer_text(const mt_chain *c, size_t i, char *out, size_t len) {
+  name_text(c && i < c->n ? X509_get_issuer_name(c->certs[i].x) : NULL, out, len);
+}
+
+int mt_name_text(const uint8_t *der, size_t len, char *out, size_t out_len) {
+  X509_NAME *nm = name_from_der(der, len);
+  if (out != NULL && out_len > 0) out[0] = '\0';
+  if (nm == NULL) return -1;
+  name_text(nm, out, out_len);
+  X509_NAME_free(nm);
+  return 0;
+}
+
 /* ---- trust ---------------------------------------------------------------- */
+
+/* Encodes the subject of every certificate in sk into t, once, so that each
+ * CertificateRequest reuses them. Returns 0, or -1 (out of memory). */
+static int keep_subjects(mt_trust *t, STACK_OF(X509) *sk) {
+  size_t n = (size_t)sk_X509_num(sk), total = 0;
+  for (size_t k = 0; k < n; k++) {
+    int l = i2d_X509_NAME(X509_get_subject_name(sk_X509_value(sk, (int)k)), NULL);
+    if (l <= 0 || (size_t)l > SIZE_MAX - total) return -1;
+    total += (size_t)l;
+  }
+  t->subj_buf = malloc(total ? total : 1);
+  t->subj = calloc(n ? n : 1, sizeof(*t->subj));
+  t->subj_len = calloc(n ? n : 1, sizeof(*t->subj_len));
+  if (t->subj_buf == NULL || t->subj == NULL || t->subj_len == NULL) return -1;
+  size_t used = 0;
+  for (size_t k = 0; k < n; k++) {
+    const X509_NAME *nm = X509_get_subject_name(sk_X509_value(sk, (int)k));
+    uint8_t *w = t->subj_buf + used, *p = w;
+    int l = i2d_X509_NAME(nm, NULL);
+    if (l <= 0 || (size_t)l > total - used || i2d_X509_NAME(nm, &p) != l) return -1;
+    /* The same CA twice (or two CAs with one name, as in a key rollover)
+     * would only repeat a name in certificate_authorities. */
+    int dup = 0;
+    for (size_t j = 0; j < t->n_subj && !dup; j++)
+      dup = t->subj_len[j] == (size_t)l && memcmp(t->subj[j], w, (size_t)l) == 0;
+    if (dup) continue;
+    t->subj[t->n_subj] = w;
+    t->subj_len[t->n_subj++] = (size_t)l;
+    used += (size_t)l;
+  }
+  return 0;
+}
 
 mt_trust *mt_trust_load_file(const char *path, char *err, size_t err_len) {
   if (mt_crypto_init() != 0) {
@@ -398,6 +681,7 @@ mt_trust *mt_trust_load_file(const char *path, char *err, size_t err_len) {
   int ok = t != NULL && (t->store = X509_STORE_new()) != NULL;
   for (int i = 0; ok && i < sk_X509_num(sk); i++)
     ok = X509_STORE_add_cert(t->store, sk_X509_value(sk, i)) == 1;
+  ok = ok && keep_subjects(t, sk) == 0;
   sk_X509_pop_free(sk, X509_free); /* the store holds its own references */
   ERR_clear_error();
   if (!ok) {
@@ -411,7 +695,18 @@ mt_trust *mt_trust_load_file(const char *path, char *err, size_t err_len) {
 void mt_trust_free(mt_trust *t) {
   if (t == NULL) return;
   X509_STORE_free(t->store);
+  free(t->subj_buf);
+  free(t->subj);
+  free(t->subj_len);
   free(t);
+}
+
+int mt_trust_subjects(const mt_trust *t, const uint8_t *const **names, const size_t **lens,
+                      size_t *n_out) {
+  if (names) *names = t ? (const uint8_t *const *)t->subj : NULL;
+  if (lens) *lens = t ? t->subj_len : NULL;
+  if (n_out) *n_out = t ? t->n_subj : 0;
+  return t ? 0 : -1;
 }
 
 /* ---- verification ----------------------------------------------------------- */

@@ -126,10 +126,20 @@ fi
 get=$'GET / HTTP/1.0\r\n\r\n'
 
 # start_gserv ARGS...: gnutls-serv on a free port; sets GS and GS_port.
+# gnutls-serv cannot listen on port 0 and say where: ask the kernel for a free
+# port, and try another if someone took it in between.
 start_gserv() {
-	GS_port=$(free_port)
-	start_bg GS gnutls-serv -p "$GS_port" "$@"
-	wait_port "$GS_port" 5
+	local try
+	for try in 1 2 3; do
+		GS_port=$(free_port)
+		start_bg GS gnutls-serv -p "$GS_port" "$@"
+		if wait_line "$T_TMP/GS.out" "listening on IPv4 .* port $GS_port\.\.\.done" 5 &&
+			wait_port "$GS_port" 1 && alive "$GS"; then
+			return 0
+		fi
+		stop_bg "$GS"
+	done
+	return 1
 }
 
 # serv_case NAME EXPECT SERVER_ARGS -- CLIENT_ARGS: one mutls client

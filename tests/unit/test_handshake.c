@@ -77,9 +77,9 @@ static void details(void) {
                                             strcmp(mutls_conn_alpn(s), "h2") == 0);
   CHECK("sni seen by server", mutls_conn_server_name(s) && strcmp(mutls_conn_server_name(s), "localhost") == 0);
   CHECK("version", strcmp(mutls_conn_version(c), "TLSv1.3") == 0);
-  CHECK("peer subject", mutls_conn_peer_subject(c) && strstr(mutls_conn_peer_subject(c), "CN=localhost"));
-  CHECK("peer sans", mutls_conn_peer_sans(c) && strstr(mutls_conn_peer_sans(c), "DNS:localhost"));
-  CHECK("peer fingerprint", mutls_conn_peer_fingerprint(c) && strlen(mutls_conn_peer_fingerprint(c)) == 64);
+  CHECK("peer subject", mutls_peer_subject(mutls_conn_peer(c)) && strstr(mutls_peer_subject(mutls_conn_peer(c)), "CN=localhost"));
+  CHECK("peer sans", mutls_peer_sans(mutls_conn_peer(c)) && strstr(mutls_peer_sans(mutls_conn_peer(c)), "DNS:localhost"));
+  CHECK("peer fingerprint", mutls_peer_fingerprint(mutls_conn_peer(c)) && strlen(mutls_peer_fingerprint(mutls_conn_peer(c))) == 64);
   uint8_t e1[32], e2[32];
   CHECK("exporter agrees", mutls_conn_export(c, "EXPERIMENTAL test", (const uint8_t *)"ctx", 3, e1, 32) == MUTLS_OK &&
                                mutls_conn_export(s, "EXPERIMENTAL test", (const uint8_t *)"ctx", 3, e2, 32) == MUTLS_OK &&

@@ -235,9 +235,9 @@ static void log_connection(const mutls_conn *c, const char *peer) {
           cli_or_dash(mutls_conn_alpn(c)), mutls_conn_used_hrr(c) ? "yes" : "no");
   cli_log("server certificate %s: subject=%s issuer=%s sans=%s expires=%s sha256=%s",
           opt.insecure ? "NOT verified (--insecure)" : "verified",
-          cli_or_dash(mutls_conn_peer_subject(c)), cli_or_dash(mutls_conn_peer_issuer(c)),
-          cli_or_dash(mutls_conn_peer_sans(c)), cli_or_dash(mutls_conn_peer_not_after(c)),
-          cli_or_dash(mutls_conn_peer_fingerprint(c)));
+          cli_or_dash(mutls_peer_subject(mutls_conn_peer(c))), cli_or_dash(mutls_peer_issuer(mutls_conn_peer(c))),
+          cli_or_dash(mutls_peer_sans(mutls_conn_peer(c))), cli_or_dash(mutls_peer_not_after_text(mutls_conn_peer(c))),
+          cli_or_dash(mutls_peer_fingerprint(mutls_conn_peer(c))));
 }
 
 /* ---- stdin -> TLS, TLS -> stdout --------------------------------------------------------- */

@@ -131,6 +131,16 @@ static long parse_port(const char *s, bool allow_zero) {
   return port;
 }
 
+int cli_parse_uint(const char *text, unsigned long max, unsigned long *out) {
+  size_t len = strlen(text);
+  /* Ten digits are enough for every max we use and cannot overflow. */
+  if (len == 0 || len > 10 || strspn(text, "0123456789") != len) return -1;
+  unsigned long long n = strtoull(text, NULL, 10);
+  if (n > max) return -1;
+  *out = (unsigned long)n;
+  return 0;
+}
+
 /* Splits text into host and port text without checking either. */
 static int split_hostport(const char *text, const char **host, size_t *host_len, const char **port,
                           char *why, size_t why_cap) {

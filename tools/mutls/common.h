@@ -75,6 +75,10 @@ int cli_usage_error(const cli_command *cmd, const char *fmt, ...)
  */
 int cli_parse_hostport(const char *text, bool allow_zero, char *host, size_t host_cap, char *port,
                        size_t port_cap, char *why, size_t why_cap);
+/* Parses a whole decimal number from 0 to max (digits only, no sign, no
+ * spaces). Returns 0, or -1 if text is anything else. */
+int cli_parse_uint(const char *text, unsigned long max, unsigned long *out);
+
 /* "127.0.0.1:443" or "[::1]:443" (the form cli_parse_hostport reads back). */
 void cli_format_hostport(const char *host, unsigned port, char *out, size_t cap);
 void cli_format_sockaddr(const struct sockaddr *sa, char *out, size_t cap);

@@ -43,15 +43,19 @@ static const subcommand *find_subcommand(const char *name) {
   return NULL;
 }
 
+/* One sentence, like every other usage error: a typo should not bury the
+ * terminal under the whole usage text. */
 static int unknown_subcommand(const char *name) {
   bool is_planned = false;
   for (size_t i = 0; i < sizeof planned / sizeof planned[0]; i++)
     is_planned = is_planned || strcmp(planned[i], name) == 0;
-  if (is_planned)
-    fprintf(stderr, "mutls: '%s' is not implemented yet\n\n", name);
-  else
-    fprintf(stderr, "mutls: unknown subcommand '%s'\n\n", name);
-  usage(stderr);
+  char names[128] = "";
+  for (size_t i = 0; i < N_SUBCOMMANDS; i++) {
+    size_t used = strlen(names);
+    snprintf(names + used, sizeof names - used, "%s%s", i == 0 ? "" : ", ", subcommands[i].name);
+  }
+  fprintf(stderr, "mutls: %s '%s' (the subcommands are: %s); see mutls --help\n",
+          is_planned ? "not implemented yet:" : "unknown subcommand", name, names);
   return CLI_EXIT_USAGE;
 }
 
@@ -62,8 +66,7 @@ static int help_main(int argc, char **argv) {
     return CLI_EXIT_OK;
   }
   if (argc > 2) {
-    fprintf(stderr, "mutls help: takes one subcommand name\n\n");
-    usage(stderr);
+    fprintf(stderr, "mutls help: takes one subcommand name; see mutls --help\n");
     return CLI_EXIT_USAGE;
   }
   const subcommand *sc = find_subcommand(argv[1]);

@@ -2,8 +2,10 @@
  * server.c - `mutls server`: a TLS 1.3 test server (echo or a small HTTP page).
  *
  * The main thread owns the listening sockets and a self-pipe and waits on
- * them with ppoll. Every accepted connection gets a detached thread with a
- * blocking socket: handshake, serve, one log line, close_notify, close.
+ * them with ppoll. Every accepted connection gets a detached thread: handshake,
+ * serve, one log line, close_notify, close. Its socket is non-blocking and
+ * every wait is a poll() with a deadline (--handshake-timeout, then
+ * --idle-timeout), so a client that stalls cannot keep its thread forever.
  *
  * SIGINT and SIGTERM stay blocked everywhere except inside the main
  * thread's ppoll, so they never interrupt a connection thread's I/O; the
@@ -11,6 +13,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -26,22 +29,30 @@
 
 #include "common.h"
 
-#define MAX_CONNECTIONS 256 /* served at once; more wait in the listen backlog */
+#define MAX_CONNECTIONS 256 /* served at once; more are refused (--max-connections) */
 #define MAX_LISTENERS 8     /* addresses a --listen name may resolve to */
 #define LISTEN_BACKLOG 128
 #define IO_CHUNK 16384
 #define HTTP_HEAD_MAX (16 * 1024)
 #define HTTP_BODY_MAX 4096
 #define LINGER_MS 2000  /* how long a closing connection may drain the client's input */
-#define FULL_WAIT_MS 50 /* at MAX_CONNECTIONS: look again this often */
+#define FULL_WAIT_MS 50 /* out of descriptors: try accept again after this long */
+#define HANDSHAKE_TIMEOUT_S 10
+#define IDLE_TIMEOUT_S 60
+#define MAX_TIMEOUT_S 86400 /* a day: larger values are surely typos */
+#define TIMED_OUT (-100)    /* not a mutls return value: a deadline passed */
+#define SILENT (-101)       /* TIMED_OUT before the client sent a single byte */
 
 /* What the self-pipe carries. */
 enum { WAKE_STOP = 's', WAKE_ONCE_OK = 'o', WAKE_ONCE_FAILED = 'f' };
 
 static struct {
   const char *listen, *cert, *key;
+  const char *handshake_timeout, *idle_timeout, *max_connections; /* as given */
   cli_tls_prefs prefs;
   int echo, http, once;
+  /* Parsed by check_options; 0 seconds means no limit. */
+  int handshake_s, idle_s, max_conns;
 } opt;
 
 static const cli_option options[] = {
@@ -86,6 +97,27 @@ static const cli_option options[] = {
      .help = "Serve one connection, then exit: 0 if its handshake succeeded, 1 if not.\n"
              "The listening socket is closed once that connection is accepted.",
      .example = "--once"},
+    {.name = "--handshake-timeout",
+     .arg = "SECONDS",
+     .value = &opt.handshake_timeout,
+     .help = "Cut a connection whose handshake has not completed this many seconds after\n"
+             "it was accepted (a client that sends nothing, or stalls). 0: no limit.\n"
+             "Default: 10.",
+     .example = "--handshake-timeout 3"},
+    {.name = "--idle-timeout",
+     .arg = "SECONDS",
+     .value = &opt.idle_timeout,
+     .help = "After the handshake, end a connection (with close_notify) when the client\n"
+             "sends nothing, or takes none of what the server sends, for this many\n"
+             "seconds; with --http, when its request has not arrived this many seconds\n"
+             "after the handshake. 0: no limit. Default: 60.",
+     .example = "--idle-timeout 300"},
+    {.name = "--max-connections",
+     .arg = "N",
+     .value = &opt.max_connections,
+     .help = "Serve at most N connections at once, 1 to 256. A client that connects while\n"
+             "N are open is closed at once, and the log says so. Default: 256.",
+     .example = "--max-connections 32"},
     {.name = "--keylog",
      .arg = "FILE",
      .value = &opt.prefs.keylog,
@@ -118,8 +150,10 @@ static const cli_option options[] = {
 static const cli_command command = {
     .name = "server",
     .synopsis = "mutls server --listen HOST:PORT --cert CHAIN.pem --key KEY.pem [--alpn LIST]\n"
-                "                    [--echo | --http] [--once] [--keylog FILE] [--ciphers LIST]\n"
-                "                    [--groups LIST] [--sigalgs LIST]",
+                "                    [--echo | --http] [--once] [--handshake-timeout SECONDS]\n"
+                "                    [--idle-timeout SECONDS] [--max-connections N]\n"
+                "                    [--keylog FILE] [--ciphers LIST] [--groups LIST]\n"
+                "                    [--sigalgs LIST]",
     .description = "A TLS 1.3 test server. Serves many connections at once, each in its own\n"
                    "thread, and logs one line per connection on stderr. SIGINT or SIGTERM\n"
                    "stops it (exit 0); connections still open are then cut.\n",
@@ -133,6 +167,8 @@ static const cli_command command = {
         "    mutls server: PEER ok VERSION SUITE GROUP sni=NAME alpn=PROTO bytes_in=N\n"
         "                  bytes_out=N hrr=yes|no [http=STATUS] end=HOW\n"
         "    mutls server: PEER failed ERROR [alert_sent=A] [alert_received=A]: WHY\n"
+        "    mutls server: PEER refused: N connections already open (--max-connections)\n"
+        "  A timeout shows as ERROR or end= MUTLS_E_TIMEOUT, then which limit it was.\n"
         "\n"
         "Examples:\n"
         "  mutls server --listen 127.0.0.1:4433 --cert server.pem --key server.key\n"
@@ -288,16 +324,54 @@ static int conns_active(void) {
   return n;
 }
 
+/* ---- waiting with a deadline --------------------------------------------------------- */
+
+#define NO_DEADLINE (-1LL)
+
+static long long now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The deadline seconds from now, or NO_DEADLINE for 0 (no limit). */
+static long long deadline_in(int seconds) {
+  return seconds > 0 ? now_ms() + seconds * 1000LL : NO_DEADLINE;
+}
+
+/* Waits until the socket can do what rc (MUTLS_WANT_READ or MUTLS_WANT_WRITE)
+ * asks for, or can take queued ciphertext. Returns false once the deadline
+ * has passed. Errors and hang-ups count as ready: the next mutls call on the
+ * connection reports them. */
+static bool wait_ready(const mutls_conn *c, int fd, int rc, long long deadline) {
+  short events = rc == MUTLS_WANT_WRITE ? POLLOUT : POLLIN;
+  if (mutls_conn_pending(c) > 0) events |= POLLOUT;
+  for (;;) {
+    int timeout = -1;
+    if (deadline != NO_DEADLINE) {
+      long long left = deadline - now_ms();
+      if (left <= 0) return false;
+      timeout = left < INT_MAX ? (int)left : INT_MAX;
+    }
+    struct pollfd p = {.fd = fd, .events = events};
+    int r = poll(&p, 1, timeout);
+    if (r > 0 || (r < 0 && errno != EINTR)) return true;
+  }
+}
+
 /* ---- one connection ------------------------------------------------------------------ */
 
 /* What happened on one connection after its handshake, for the log line. */
 typedef struct session {
   mutls_conn *conn;
+  int fd;
   const char *peer;
   unsigned long long bytes_in, bytes_out;
-  const char *end; /* close_notify, eof, closed_by_server, or an error name */
-  bool end_failed; /* end is an error: the log adds mutls_conn_explain */
-  int http_status; /* 0 if no HTTP response was sent */
+  const char *end;   /* close_notify, eof, closed_by_server, or an error name */
+  bool end_failed;   /* end is an error: the log adds a sentence */
+  bool timed_out;    /* ... MUTLS_E_TIMEOUT, whose sentence is in why */
+  char why[128];
+  int http_status;   /* 0 if no HTTP response was sent */
 } session;
 
 /* Records how the peer's side ended, from the last mutls_read result. */
@@ -313,12 +387,38 @@ static void note_end(session *s, int rc) {
   }
 }
 
-/* Writes all of buf; mutls_write may take less than asked. */
-static int conn_write_all(mutls_conn *c, const void *buf, size_t len) {
+/* Records that --idle-timeout ended the connection; what says how. */
+static void note_timeout(session *s, const char *what) {
+  s->end = mutls_error_name(MUTLS_E_TIMEOUT);
+  s->end_failed = s->timed_out = true;
+  snprintf(s->why, sizeof s->why, "%s %d s (--idle-timeout)", what, opt.idle_s);
+}
+
+/* mutls_read, waiting for data until the deadline: bytes read, MUTLS_CLOSED,
+ * MUTLS_ERR, or TIMED_OUT. */
+static int read_until(session *s, void *buf, size_t len, long long deadline) {
+  for (;;) {
+    int n = mutls_read(s->conn, buf, len);
+    if (n != MUTLS_WANT_READ && n != MUTLS_WANT_WRITE) return n;
+    if (!wait_ready(s->conn, s->fd, n, deadline)) return TIMED_OUT;
+  }
+}
+
+/* Writes all of buf (mutls_write may take less than asked), waiting for room
+ * until the deadline. Returns 0; else the end is noted and it returns -1. */
+static int write_all_until(session *s, const void *buf, size_t len, long long deadline) {
   const uint8_t *p = buf;
   while (len > 0) {
-    int n = mutls_write(c, p, len);
-    if (n <= 0) return -1;
+    int n = mutls_write(s->conn, p, len);
+    if (n == MUTLS_WANT_READ || n == MUTLS_WANT_WRITE) {
+      if (wait_ready(s->conn, s->fd, n, deadline)) continue;
+      note_timeout(s, "the client took none of what the server sent for");
+      return -1;
+    }
+    if (n <= 0) {
+      note_end(s, MUTLS_ERR);
+      return -1;
+    }
     p += n;
     len -= (size_t)n;
   }
@@ -328,16 +428,17 @@ static int conn_write_all(mutls_conn *c, const void *buf, size_t len) {
 static void serve_echo(session *s) {
   uint8_t buf[IO_CHUNK];
   for (;;) {
-    int n = mutls_read(s->conn, buf, sizeof buf);
+    int n = read_until(s, buf, sizeof buf, deadline_in(opt.idle_s));
+    if (n == TIMED_OUT) {
+      note_timeout(s, "the client sent nothing for");
+      return;
+    }
     if (n <= 0) {
       note_end(s, n);
       return;
     }
     s->bytes_in += (unsigned long long)n;
-    if (conn_write_all(s->conn, buf, (size_t)n) != 0) {
-      note_end(s, MUTLS_ERR);
-      return;
-    }
+    if (write_all_until(s, buf, (size_t)n, deadline_in(opt.idle_s)) != 0) return;
     s->bytes_out += (unsigned long long)n;
   }
 }
@@ -353,12 +454,18 @@ static size_t http_head_length(const char *buf, size_t len) {
   return lf ? (size_t)(lf - buf) + 2 : 0;
 }
 
-/* Reads up to the end of the request head. Returns its length; 0 if it did
- * not end within cap bytes; -1 if the connection ended first (s->end says how). */
+/* Reads up to the end of the request head, which must arrive within
+ * --idle-timeout. Returns its length; 0 if it did not end within cap bytes;
+ * -1 if the connection ended or timed out first (s->end says how). */
 static long read_http_head(session *s, char *buf, size_t cap) {
+  long long deadline = deadline_in(opt.idle_s);
   size_t len = 0;
   while (len < cap) {
-    int n = mutls_read(s->conn, buf + len, cap - len);
+    int n = read_until(s, buf + len, cap - len, deadline);
+    if (n == TIMED_OUT) {
+      note_timeout(s, "the client sent no whole request within");
+      return -1;
+    }
     if (n <= 0) {
       note_end(s, n);
       return -1;
@@ -439,7 +546,7 @@ static void describe_connection(const mutls_conn *c, char *out, size_t cap) {
                    cli_or_dash(mutls_conn_alpn(c)), cli_or_dash(mutls_conn_server_name(c)),
                    mutls_conn_used_hrr(c) ? "yes" : "no");
   if (n < 0 || (size_t)n >= cap) return;
-  const char *subject = mutls_conn_peer_subject(c);
+  const char *subject = mutls_peer_subject(mutls_conn_peer(c));
   if (!subject) {
     snprintf(out + n, cap - (size_t)n, "client certificate: none\n");
     return;
@@ -447,7 +554,7 @@ static void describe_connection(const mutls_conn *c, char *out, size_t cap) {
   snprintf(out + n, cap - (size_t)n,
            "client certificate: %s\nclient certificate issuer: %s\n"
            "client certificate sans: %s\n",
-           subject, cli_or_dash(mutls_conn_peer_issuer(c)), cli_or_dash(mutls_conn_peer_sans(c)));
+           subject, cli_or_dash(mutls_peer_issuer(mutls_conn_peer(c))), cli_or_dash(mutls_peer_sans(mutls_conn_peer(c))));
 }
 
 static void send_http_response(session *s, int status, const char *body, bool head_only) {
@@ -458,10 +565,7 @@ static void send_http_response(session *s, int status, const char *body, bool he
                    "Connection: close\r\n\r\n%s",
                    status, status == 200 ? "OK" : "Bad Request", body_len, head_only ? "" : body);
   size_t len = n < 0 ? 0 : (size_t)n < sizeof resp ? (size_t)n : sizeof resp - 1;
-  if (conn_write_all(s->conn, resp, len) != 0) {
-    note_end(s, MUTLS_ERR);
-    return;
-  }
+  if (write_all_until(s, resp, len, deadline_in(opt.idle_s)) != 0) return;
   s->bytes_out += len;
   s->http_status = status;
   s->end = "closed_by_server";
@@ -493,12 +597,26 @@ static void log_session(const session *s) {
     snprintf(http, sizeof http, " http=%d", s->http_status);
   else if (opt.http)
     snprintf(http, sizeof http, " http=-");
+  const char *why = s->timed_out ? s->why : mutls_conn_explain(c);
   cli_log("%s ok %s %s %s sni=%s alpn=%s bytes_in=%llu bytes_out=%llu hrr=%s%s end=%s%s%s", s->peer,
           cli_or_dash(mutls_conn_version(c)), cli_or_dash(mutls_conn_cipher_suite(c)),
           cli_or_dash(mutls_conn_group(c)), cli_or_dash(mutls_conn_server_name(c)),
           cli_or_dash(mutls_conn_alpn(c)), s->bytes_in, s->bytes_out,
           mutls_conn_used_hrr(c) ? "yes" : "no", http, cli_or_dash(s->end),
-          s->end_failed ? ": " : "", s->end_failed ? cli_or_dash(mutls_conn_explain(c)) : "");
+          s->end_failed ? ": " : "", s->end_failed ? cli_or_dash(why) : "");
+}
+
+/* rc is SILENT or TIMED_OUT. The library knows nothing of our deadline: it
+ * only said "wait", so the sentence is ours. */
+static void log_handshake_timeout(const char *peer, int rc) {
+  if (rc == SILENT)
+    cli_log("%s failed %s: the client sent nothing within %d s of connecting "
+            "(--handshake-timeout); is it a TLS client?",
+            peer, mutls_error_name(MUTLS_E_TIMEOUT), opt.handshake_s);
+  else
+    cli_log("%s failed %s: the client did not complete the handshake within %d s "
+            "(--handshake-timeout); it stopped sending, or stopped reading",
+            peer, mutls_error_name(MUTLS_E_TIMEOUT), opt.handshake_s);
 }
 
 static void log_handshake_failure(const char *peer, const mutls_conn *c) {
@@ -520,6 +638,28 @@ typedef struct conn_job {
   char peer[CLI_ADDR_MAX];
 } conn_job;
 
+/* The handshake, within --handshake-timeout of the accept. Returns MUTLS_OK,
+ * MUTLS_ERR, TIMED_OUT, or SILENT (not one byte came). */
+static int handshake(mutls_conn *c, int fd) {
+  long long deadline = deadline_in(opt.handshake_s);
+  /* A server speaks second: first wait for the ClientHello to start. */
+  if (!wait_ready(c, fd, MUTLS_WANT_READ, deadline)) return SILENT;
+  for (;;) {
+    int rc = mutls_handshake(c);
+    if (rc != MUTLS_WANT_READ && rc != MUTLS_WANT_WRITE) return rc;
+    if (!wait_ready(c, fd, rc, deadline)) return TIMED_OUT;
+  }
+}
+
+/* Queues close_notify and gives it, with anything still queued before it,
+ * up to LINGER_MS to leave. */
+static void send_close_notify(session *s) {
+  long long deadline = now_ms() + LINGER_MS;
+  int rc = mutls_shutdown(s->conn);
+  while (rc == MUTLS_WANT_WRITE && wait_ready(s->conn, s->fd, rc, deadline))
+    rc = mutls_flush(s->conn);
+}
+
 /* Serves one accepted connection. Returns true if its handshake succeeded. */
 static bool serve_connection(mutls_config *cfg, int fd, const char *peer) {
   mutls_conn *c = mutls_server_new(cfg);
@@ -527,11 +667,14 @@ static bool serve_connection(mutls_config *cfg, int fd, const char *peer) {
     cli_log("%s failed MUTLS_E_NOMEM: no memory for a new connection", peer);
     return false;
   }
-  bool ok = mutls_conn_set_fd(c, fd) == MUTLS_OK && mutls_handshake(c) == MUTLS_OK;
-  if (!ok) {
+  int rc = mutls_conn_set_fd(c, fd);
+  if (rc == MUTLS_OK) rc = handshake(c, fd);
+  if (rc == TIMED_OUT || rc == SILENT) {
+    log_handshake_timeout(peer, rc);
+  } else if (rc != MUTLS_OK) {
     log_handshake_failure(peer, c);
   } else {
-    session s = {.conn = c, .peer = peer};
+    session s = {.conn = c, .fd = fd, .peer = peer};
     if (opt.http)
       serve_http(&s);
     else
@@ -539,16 +682,11 @@ static bool serve_connection(mutls_config *cfg, int fd, const char *peer) {
     /* Log before close_notify: a client that exits when it gets close_notify
      * then always finds this line already written. */
     log_session(&s);
-    if (!s.end_failed) mutls_shutdown(c);
+    /* A timeout leaves the TLS state sound: say goodbye properly. */
+    if (!s.end_failed || s.timed_out) send_close_notify(&s);
   }
   mutls_conn_free(c);
-  return ok;
-}
-
-static long long now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+  return rc == MUTLS_OK;
 }
 
 /* Closing a socket that still has unread input sends RST, and the client's
@@ -607,18 +745,31 @@ static bool start_connection(mutls_config *cfg, int fd, const struct sockaddr *p
   return false;
 }
 
+/* At --max-connections: closes fd at once rather than leave the client
+ * waiting unseen in the listen queue. */
+static void refuse(int fd, const struct sockaddr *peer) {
+  char addr[CLI_ADDR_MAX];
+  cli_format_sockaddr(peer, addr, sizeof addr);
+  cli_log("%s refused: %d connections already open (--max-connections)", addr, opt.max_conns);
+  close(fd);
+}
+
 static bool accept_one(mutls_config *cfg, int listen_fd) {
   struct sockaddr_storage ss;
   socklen_t len = sizeof ss;
-  /* The accepted socket is blocking (accept4 does not copy O_NONBLOCK):
-   * its thread has nothing else to wait for. */
-  int fd = accept4(listen_fd, (struct sockaddr *)&ss, &len, SOCK_CLOEXEC);
+  /* Non-blocking, so that the connection's thread can bound every wait. */
+  int fd = accept4(listen_fd, (struct sockaddr *)&ss, &len, SOCK_CLOEXEC | SOCK_NONBLOCK);
   if (fd < 0) {
     /* EAGAIN, ECONNABORTED: the client left between poll and accept. */
     if (errno == EMFILE || errno == ENFILE || errno == ENOMEM || errno == ENOBUFS) {
       cli_log("cannot accept a connection: %s", strerror(errno));
       poll(NULL, 0, FULL_WAIT_MS); /* the backlog stays readable: do not spin */
     }
+    return false;
+  }
+  /* Only this thread starts connections: the count cannot rise meanwhile. */
+  if (conns_active() >= opt.max_conns) {
+    refuse(fd, (struct sockaddr *)&ss);
     return false;
   }
   int one = 1;
@@ -649,11 +800,9 @@ static int accept_loop(mutls_config *cfg, listeners *ls, const sigset_t *wait_ma
     struct pollfd p[MAX_LISTENERS + 1];
     nfds_t n = 0;
     p[n++] = (struct pollfd){.fd = wake_pipe[0], .events = POLLIN};
-    bool full = conns_active() >= MAX_CONNECTIONS;
-    for (size_t i = 0; i < ls->n && !full; i++)
+    for (size_t i = 0; i < ls->n; i++)
       p[n++] = (struct pollfd){.fd = ls->fd[i], .events = POLLIN};
-    struct timespec pause = {0, FULL_WAIT_MS * 1000000L};
-    int r = ppoll(p, n, full ? &pause : NULL, wait_mask);
+    int r = ppoll(p, n, NULL, wait_mask);
     if (r < 0 && errno != EINTR) {
       cli_log("poll failed: %s", strerror(errno));
       return CLI_EXIT_FAIL;
@@ -673,13 +822,37 @@ static int accept_loop(mutls_config *cfg, listeners *ls, const sigset_t *wait_ma
 
 /* ---- setup ------------------------------------------------------------------------------ */
 
+/* Parses a number option into *out (left alone when the option is absent).
+ * Returns 0, or a usage error status. */
+static int number_option(const char *name, const char *text, unsigned long min, unsigned long max,
+                         const char *unit, int *out) {
+  unsigned long n;
+  if (!text) return CLI_EXIT_OK;
+  if (cli_parse_uint(text, max, &n) != 0 || n < min)
+    return cli_usage_error(&command, "%s '%s': give a whole number of %s from %lu to %lu", name,
+                           text, unit, min, max);
+  *out = (int)n;
+  return CLI_EXIT_OK;
+}
+
 static int check_options(void) {
   if (!opt.listen) return cli_usage_error(&command, "--listen HOST:PORT is required");
   if (!opt.cert || !opt.key)
     return cli_usage_error(&command, "--cert CHAIN.pem and --key KEY.pem are required");
   if (opt.echo && opt.http)
     return cli_usage_error(&command, "--echo and --http cannot be used together");
-  return CLI_EXIT_OK;
+  opt.handshake_s = HANDSHAKE_TIMEOUT_S;
+  opt.idle_s = IDLE_TIMEOUT_S;
+  opt.max_conns = MAX_CONNECTIONS;
+  int status = number_option("--handshake-timeout", opt.handshake_timeout, 0, MAX_TIMEOUT_S,
+                             "seconds", &opt.handshake_s);
+  if (status == CLI_EXIT_OK)
+    status = number_option("--idle-timeout", opt.idle_timeout, 0, MAX_TIMEOUT_S, "seconds",
+                           &opt.idle_s);
+  if (status == CLI_EXIT_OK)
+    status = number_option("--max-connections", opt.max_connections, 1, MAX_CONNECTIONS,
+                           "connections", &opt.max_conns);
+  return status;
 }
 
 static mutls_config *build_config(void) {

@@ -1,0 +1,57 @@
+/* auth.h - who the peer is (its verified identity) and whether our allow
+ * rules accept it. */
+#ifndef MUTLS_AUTH_H
+#define MUTLS_AUTH_H
+
+#include <stdint.h>
+
+#include "crypto/crypto.h"
+#include "mutls.h"
+
+#define MT_MAX_SANS 64
+
+typedef struct {
+  mutls_san_type type;
+  char *value;
+} mt_san;
+
+struct mutls_peer {
+  mt_chain *chain; /* owned */
+  char subject[512], issuer[512];
+  char sans_line[1024];
+  mt_san *sans;
+  size_t n_sans;
+  const char *spiffe; /* points into sans, or NULL */
+  char fp[65], spki_fp[65];
+  int64_t not_before, not_after;
+  char not_after_text[40];
+};
+
+/* Builds the identity view of a chain, taking ownership of it (freed on
+ * failure too). NULL when out of memory. */
+mutls_peer *mt_peer_new(mt_chain *chain);
+void mt_peer_free(mutls_peer *p);
+/* "CN=x (URI:spiffe://a/b, DNS:c)": how sentences name a peer. */
+void mt_peer_describe(const mutls_peer *p, char *out, size_t len);
+
+typedef enum { RULE_URI, RULE_DNS, RULE_CN, RULE_OU, RULE_PIN, RULE_SPKI } mt_rule_kind;
+
+typedef struct {
+  mt_rule_kind kind;
+  char *pattern; /* as given, after the "kind:" prefix; pins lowercased, colons dropped */
+} mt_rule;
+
+typedef struct {
+  mt_rule *rules;
+  size_t n;
+} mt_policy;
+
+/* Parses one rule, e.g. "uri:spiffe://example.org/api"; 0, or -1 with a
+ * sentence in err. */
+int mt_policy_add(mt_policy *p, const char *rule, char *err, size_t err_len);
+void mt_policy_free(mt_policy *p);
+/* 1 if the policy has no rules or one matches; else 0 and a sentence naming
+ * the identity and the rules in why. */
+int mt_policy_allows(const mt_policy *p, const mutls_peer *peer, char *why, size_t why_len);
+
+#endif

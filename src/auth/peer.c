@@ -1,0 +1,108 @@
+/* peer.c - the verified peer's identity, extracted once after verification
+ * and kept for the life of the connection. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "auth/auth.h"
+#include "bytes.h"
+
+static int add_sans(mutls_peer *p, mutls_san_type type) {
+  char buf[1024];
+  for (size_t i = 0; p->n_sans < MT_MAX_SANS; i++) {
+    if (mt_chain_leaf_san(p->chain, (mt_san_type)type, i, buf, sizeof buf) != 0) return 0;
+    char *v = strdup(buf);
+    if (!v) return -1;
+    p->sans[p->n_sans].type = type;
+    p->sans[p->n_sans++].value = v;
+  }
+  return 0;
+}
+
+/* SPIFFE (X509-SVID 2): exactly one URI SAN, and it is a spiffe:// one. */
+static void find_spiffe(mutls_peer *p) {
+  const char *uri = NULL;
+  int uris = 0;
+  for (size_t i = 0; i < p->n_sans; i++)
+    if (p->sans[i].type == MUTLS_SAN_URI) {
+      uri = p->sans[i].value;
+      uris++;
+    }
+  if (uris == 1 && strncmp(uri, "spiffe://", 9) == 0) p->spiffe = uri;
+}
+
+mutls_peer *mt_peer_new(mt_chain *chain) {
+  mutls_peer *p = calloc(1, sizeof *p);
+  uint8_t h[32];
+  if (!p || !(p->sans = calloc(MT_MAX_SANS, sizeof *p->sans))) {
+    free(p);
+    mt_chain_free(chain);
+    return NULL;
+  }
+  p->chain = chain;
+  mt_chain_leaf_subject(chain, p->subject, sizeof p->subject);
+  mt_chain_leaf_issuer(chain, p->issuer, sizeof p->issuer);
+  mt_chain_leaf_sans(chain, p->sans_line, sizeof p->sans_line);
+  mt_chain_leaf_not_after(chain, p->not_after_text, sizeof p->not_after_text);
+  mt_chain_leaf_validity(chain, &p->not_before, &p->not_after);
+  if (mt_chain_leaf_fingerprint(chain, h) == 0) mt_hex(h, 32, p->fp);
+  if (mt_chain_leaf_spki_sha256(chain, h) == 0) mt_hex(h, 32, p->spki_fp);
+  if (add_sans(p, MUTLS_SAN_DNS) || add_sans(p, MUTLS_SAN_IP) || add_sans(p, MUTLS_SAN_URI) ||
+      add_sans(p, MUTLS_SAN_EMAIL)) {
+    mt_peer_free(p);
+    return NULL;
+  }
+  find_spiffe(p);
+  return p;
+}
+
+void mt_peer_free(mutls_peer *p) {
+  if (!p) return;
+  for (size_t i = 0; i < p->n_sans; i++) free(p->sans[i].value);
+  free(p->sans);
+  mt_chain_free(p->chain);
+  free(p);
+}
+
+void mt_peer_describe(const mutls_peer *p, char *out, size_t len) {
+  if (p->sans_line[0])
+    snprintf(out, len, "%s (%s)", p->subject[0] ? p->subject : "(empty subject)", p->sans_line);
+  else
+    snprintf(out, len, "%s", p->subject[0] ? p->subject : "(empty subject, no SAN)");
+}
+
+/* ---- public getters ------------------------------------------------------------ */
+size_t mutls_peer_chain_length(const mutls_peer *p) { return p ? mt_chain_count(p->chain) : 0; }
+
+const uint8_t *mutls_peer_cert_der(const mutls_peer *p, size_t i, size_t *len) {
+  if (!p || i >= mt_chain_count(p->chain)) return NULL;
+  return mt_chain_der(p->chain, i, len);
+}
+
+int mutls_peer_cert_pem(const mutls_peer *p, size_t i, char *out, size_t cap) {
+  if (!p || i >= mt_chain_count(p->chain)) return MUTLS_ERR;
+  int n = mt_chain_pem(p->chain, i, out, cap);
+  return n < 0 ? MUTLS_ERR : n;
+}
+
+const char *mutls_peer_subject(const mutls_peer *p) { return p ? p->subject : NULL; }
+const char *mutls_peer_issuer(const mutls_peer *p) { return p ? p->issuer : NULL; }
+const char *mutls_peer_sans(const mutls_peer *p) { return p ? p->sans_line : NULL; }
+const char *mutls_peer_spiffe_id(const mutls_peer *p) { return p ? p->spiffe : NULL; }
+const char *mutls_peer_fingerprint(const mutls_peer *p) { return p ? p->fp : NULL; }
+const char *mutls_peer_spki_fingerprint(const mutls_peer *p) { return p ? p->spki_fp : NULL; }
+int64_t mutls_peer_not_before(const mutls_peer *p) { return p ? p->not_before : 0; }
+int64_t mutls_peer_not_after(const mutls_peer *p) { return p ? p->not_after : 0; }
+const char *mutls_peer_not_after_text(const mutls_peer *p) { return p ? p->not_after_text : NULL; }
+
+size_t mutls_peer_san_count(const mutls_peer *p, mutls_san_type type) {
+  size_t n = 0;
+  for (size_t i = 0; p && i < p->n_sans; i++) n += p->sans[i].type == type;
+  return n;
+}
+
+const char *mutls_peer_san(const mutls_peer *p, mutls_san_type type, size_t i) {
+  for (size_t k = 0; p && k < p->n_sans; k++)
+    if (p->sans[k].type == type && i-- == 0) return p->sans[k].value;
+  return NULL;
+}
