@@ -98,6 +98,8 @@ typedef struct {
   size_t client_hello_len[2];
   const uint8_t *ee_exts;
   size_t ee_exts_len;
+  const uint8_t *cr_msg; /* the server's whole CertificateRequest message */
+  size_t cr_msg_len;
   const uint8_t *signature;
   size_t signature_len;
   /* Called on each outgoing handshake message before it is sent; may

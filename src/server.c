@@ -292,7 +292,8 @@ static int send_flight(mutls_conn *c, const mt_reader *share) {
   if (send_encrypted_extensions(c) != 0) return -1;
   /* 4.3.2: ask for the client's certificate, naming the CAs we accept. */
   c->cert_requested = c->cfg->client_auth >= MUTLS_CLIENT_AUTH_OPTIONAL;
-  if (c->cert_requested && mt_send_handshake(c, c->cfg->cr_msg, c->cfg->cr_msg_len) != 0)
+  if (c->cert_requested && (c->test.cr_msg ? mt_send_handshake(c, c->test.cr_msg, c->test.cr_msg_len)
+                                            : mt_send_handshake(c, c->cfg->cr_msg, c->cfg->cr_msg_len)) != 0)
     return -1;
   if (mt_send_certificate(c) != 0 || mt_send_certificate_verify(c) != 0 ||
       mt_send_finished(c) != 0)

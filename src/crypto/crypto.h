@@ -189,11 +189,13 @@ mt_verify_code mt_verify_chain(const mt_trust *trust, const mt_chain *chain,
 /* Subject alternative names of the leaf, one kind at a time. */
 typedef enum { MT_SAN_DNS = 1, MT_SAN_IP = 2, MT_SAN_URI = 3, MT_SAN_EMAIL = 4 } mt_san_type;
 /* Writes the i-th SAN of that kind (NUL-terminated; IP as text, "127.0.0.1"
- * or "::1") and returns 0; -1 when there is no i-th one. A SAN holding an
- * embedded NUL or non-printable bytes is skipped, never truncated. */
+ * or "::1") and returns 0; -1 when there is no i-th one; -2 when it does
+ * not fit in out (never truncated: callers stop, so rules match less, not
+ * more). A SAN holding an embedded NUL or non-printable bytes is skipped. */
 int mt_chain_leaf_san(const mt_chain *c, mt_san_type type, size_t i, char *out, size_t len);
 /* The i-th value of a subject attribute of the leaf ("CN", "OU", "O"), as
- * UTF-8; 0, or -1 if absent. */
+ * UTF-8; 0, -1 if absent, -2 if it does not fit. Values that are not clean
+ * UTF-8 or hold control characters are skipped. */
 int mt_chain_leaf_attr(const mt_chain *c, const char *attr, size_t i, char *out, size_t len);
 /* SHA-256 of the leaf's SubjectPublicKeyInfo (DER), for pinning. */
 int mt_chain_leaf_spki_sha256(const mt_chain *c, uint8_t out[32]);

@@ -521,8 +521,8 @@ int mt_chain_leaf_spki_sha256(const mt_chain *c, uint8_t out[32]) {
   const X509_PUBKEY *pk = leaf ? X509_get_X509_PUBKEY(leaf) : NULL;
   int n = pk ? i2d_X509_PUBKEY(pk, NULL) : -1;
   uint8_t *der = n > 0 && out != NULL ? malloc((size_t)n) : NULL, *p = der;
-  int r = der != NULL && i2d_X509_PUBKEY(pk, &p) == n ? mt_hash(MT_SHA256, der, (size_t)n, out)
-                                                       : -1;
+  int r =
+      der != NULL && i2d_X509_PUBKEY(pk, &p) == n ? mt_hash(MT_SHA256, der, (size_t)n, out) : -1;
   free(der);
   ERR_clear_error();
   return r;
@@ -533,9 +533,9 @@ int mt_chain_leaf_spki_sha256(const mt_chain *c, uint8_t out[32]) {
 static int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
   y -= m <= 2;
   int64_t era = (y >= 0 ? y : y - 399) / 400;
-  unsigned yoe = (unsigned)(y - era * 400);                  /* 0..399 */
+  unsigned yoe = (unsigned)(y - era * 400);                       /* 0..399 */
   unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1; /* 0..365, from March 1 */
-  unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;      /* 0..146096 */
+  unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;           /* 0..146096 */
   return era * 146097 + (int64_t)doe - 719468;
 }
 
@@ -547,8 +547,8 @@ static int unix_time(const ASN1_TIME *t, int64_t *out) {
     ERR_clear_error();
     return -1;
   }
-  int64_t days = days_from_civil((int64_t)tm.tm_year + 1900, (unsigned)tm.tm_mon + 1,
-                                 (unsigned)tm.tm_mday);
+  int64_t days =
+      days_from_civil((int64_t)tm.tm_year + 1900, (unsigned)tm.tm_mon + 1, (unsigned)tm.tm_mday);
   *out = days * 86400 + (int64_t)tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec;
   return 0;
 }
@@ -630,7 +630,7 @@ int mt_name_text(const uint8_t *der, size_t len, char *out, size_t out_len) {
 
 /* Encodes the subject of every certificate in sk into t, once, so that each
  * CertificateRequest reuses them. Returns 0, or -1 (out of memory). */
-static int keep_subjects(mt_trust *t, STACK_OF(X509) *sk) {
+static int keep_subjects(mt_trust *t, STACK_OF(X509) * sk) {
   size_t n = (size_t)sk_X509_num(sk), total = 0;
   for (size_t k = 0; k < n; k++) {
     int l = i2d_X509_NAME(X509_get_subject_name(sk_X509_value(sk, (int)k)), NULL);
