@@ -57,7 +57,12 @@ $(SHARED): $(LIB_OBJS)
 $(CLI): $(CLI_OBJS) $(STATIC)
 	$(CC) $(SAN_LDFLAGS) -o $@ $(CLI_OBJS) $(STATIC) $(LDLIBS)
 
-$(B)/tests/%: tests/%.c $(STATIC) $(TEST_COMMON_OBJS)
+# Test objects and headers: keep the objects (not intermediates), rebuild on
+# any shared test header.
+.SECONDARY: $(TEST_COMMON_OBJS)
+TEST_HEADERS := $(wildcard tests/common/*.h tests/*/*.h)
+
+$(B)/tests/%: tests/%.c $(STATIC) $(TEST_COMMON_OBJS) $(TEST_HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Itests -o $@ $< $(TEST_COMMON_OBJS) $(STATIC) $(SAN_LDFLAGS) $(LDLIBS)
 
