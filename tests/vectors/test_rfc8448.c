@@ -1,6 +1,7 @@
 /*
  * test_rfc8448.c - RFC 8448's traces as test vectors: section 3 (simple
- * 1-RTT) and section 5 (HelloRetryRequest), each from both sides.
+ * 1-RTT), section 5 (HelloRetryRequest) and section 6 (client
+ * authentication), each from both sides.
  *
  * No trace bytes live in this repository: the hex blocks are read at run
  * time from rfc8448-tls13-traces.txt (in $MUTLS_SPEC_DIR, or
@@ -10,15 +11,22 @@
  * the server's extra EncryptedExtensions, its randomized RSA-PSS signature,
  * its HRR cookie) are injected through mt_test_inject; everything else our
  * code computes must then equal the trace byte for byte.
+ *
+ * Section 6 shows neither certificate's private key: both identities are
+ * the trace's certificates beside stand-in keys, with the trace's own
+ * signatures injected (see standin_identity). The peers' signatures are
+ * verified with the trace's certificates as usual.
  */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/check.h"
+#include "common/tu.h"
 #include "internal.h"
 
 /* ==== the trace file ======================================================== */
@@ -299,6 +307,12 @@ typedef struct {
   vec s_hs_key, s_hs_iv, c_hs_key, c_hs_iv, s_ap_key, s_ap_iv, c_ap_key, c_ap_iv;
   /* After the handshake. */
   vec nst_payload, nst_rec, c_app, c_app_rec, s_app, s_app_rec, c_alert_rec, s_alert_rec;
+  /* Section 6: the server's CertificateRequest, the client's Certificate
+   * and CertificateVerify; the certificates' subjects, and a time within
+   * both certificates' validity. */
+  vec cr, c_cert_msg, c_cv;
+  const char *s_subject, *c_subject;
+  time_t verify_time;
 } trace;
 
 typedef struct {
@@ -375,6 +389,21 @@ static const need s5_blocks[] = {
     {F(cfin_rec), CSEND, 2, "complete record"},
 };
 
+/* Section 6: one ClientHello, ServerHello; the server asks for the
+ * client's certificate; the client's flight is Certificate,
+ * CertificateVerify, Finished. No ticket, no application data. */
+static const need s6_blocks[] = {
+    {F(c_priv), "{client}  create an ephemeral x25519", 0, "private key"},
+    {F(c_pub), "{client}  create an ephemeral x25519", 0, "public key"},
+    {F(sh), "{server}  construct a ServerHello", 0, "ServerHello"},
+    {F(sh_rec), SSEND, 0, "complete record"},
+    {F(flight_rec), SSEND, 1, "complete record"},
+    {F(cfin_rec), CSEND, 1, "complete record"},
+    {F(cr), "{server}  construct a CertificateRequest", 0, "CertificateRequest"},
+    {F(c_cert_msg), "{client}  construct a Certificate handshake", 0, "Certificate"},
+    {F(c_cv), "{client}  construct a CertificateVerify", 0, "CertificateVerify"},
+};
+
 static int load_blocks(trace *t, const need *w, size_t n) {
   int ok = 1;
   for (size_t i = 0; i < n; i++) {
@@ -447,6 +476,11 @@ static vec ee_extensions(vec ee) {
   return ee.len >= 6 && be(ee.p + 4, 2) == ee.len - 6 ? slice(ee, 6, ee.len - 6) : no_vec;
 }
 
+/* CertificateVerify: the signature scheme (4.4.3). */
+static uint16_t cv_scheme(vec cv) {
+  return cv.len >= 6 ? (uint16_t)be(cv.p + 4, 2) : 0;
+}
+
 /* CertificateVerify: the signature bytes (4.4.3). */
 static vec cv_signature(vec cv) {
   return cv.len >= 8 && be(cv.p + 6, 2) == cv.len - 8 ? slice(cv, 8, cv.len - 8) : no_vec;
@@ -460,11 +494,13 @@ static vec first_cert(vec msg) {
   return slice(msg, off + 3, be(msg.p + off, 3));
 }
 
-/* ==== the server's identity, as PEM files made by the openssl CLI ============== */
+/* ==== the identities, as PEM files made by the openssl CLI ===================== */
 
 static char tmpdir[256];
-static const char *const tmp_names[] = {"key.cnf",  "key.der",     "key.pem",    "cert.der",
-                                        "cert.pem", "standin.pem", "openssl.log"};
+static const char *const tmp_names[] = {"key.cnf",       "key.der",          "key.pem",
+                                        "cert.der",      "cert.pem",         "standin.pem",
+                                        "s6-server.der", "s6-server.pem",    "s6-client.der",
+                                        "s6-client.pem", "standin-p256.pem", "openssl.log"};
 
 static const char *tmp_path(const char *name) {
   static char bufs[4][512];
@@ -531,16 +567,20 @@ static int make_key_pem(void) {
   return run(cmd);
 }
 
-/* The certificate's DER is inside the server's Certificate message. */
-static int make_cert_pem(vec der) {
-  char cmd[1024];
-  if (der.len == 0 || write_file(tmp_path("cert.der"), der.p, der.len) != 0) return -1;
-  snprintf(cmd, sizeof cmd, "openssl x509 -inform DER -in '%s' -out '%s'", tmp_path("cert.der"),
-           tmp_path("cert.pem"));
+/* A certificate's DER (from a Certificate message) as name.der and
+ * name.pem. */
+static int make_cert_pem(vec der, const char *name) {
+  char cmd[1024], d[64], pem[64];
+  snprintf(d, sizeof d, "%s.der", name);
+  snprintf(pem, sizeof pem, "%s.pem", name);
+  if (der.len == 0 || write_file(tmp_path(d), der.p, der.len) != 0) return -1;
+  snprintf(cmd, sizeof cmd, "openssl x509 -inform DER -in '%s' -out '%s'", tmp_path(d),
+           tmp_path(pem));
   return run(cmd);
 }
 
-static int make_identity(const trace *t) {
+static int make_tmpdir(void) {
+  if (tmpdir[0]) return 0;
   const char *base = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
   snprintf(tmpdir, sizeof tmpdir, "%s/mutls-rfc8448-XXXXXX", base);
   if (!mkdtemp(tmpdir)) {
@@ -548,12 +588,36 @@ static int make_identity(const trace *t) {
     return -1;
   }
   atexit(remove_tmpdir);
+  return 0;
+}
+
+static int make_identity(const trace *t) {
+  if (make_tmpdir() != 0) return -1;
   char cmd[512];
   snprintf(cmd, sizeof cmd,
            "openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out '%s'",
            tmp_path("standin.pem"));
-  if (make_key_pem() != 0 || make_cert_pem(first_cert(t->cert_msg)) != 0) return -1;
+  if (make_key_pem() != 0 || make_cert_pem(first_cert(t->cert_msg), "cert") != 0) return -1;
   return run(cmd); /* the stand-in key: see standin_identity */
+}
+
+/* Section 6: the server's ECDSA certificate and the client's RSA one, from
+ * their Certificate messages; a stand-in P-256 key for the server (the
+ * client's stand-in is standin.pem, made above). */
+static int make_s6_identities(const trace *t) {
+  char cmd[512];
+  if (make_tmpdir() != 0) return -1;
+  snprintf(cmd, sizeof cmd,
+           "openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out '%s'",
+           tmp_path("standin-p256.pem"));
+  if (make_cert_pem(first_cert(t->cert_msg), "s6-server") != 0 ||
+      make_cert_pem(first_cert(t->c_cert_msg), "s6-client") != 0 || run(cmd) != 0)
+    return -1;
+  if (access(tmp_path("standin.pem"), R_OK) == 0) return 0;
+  snprintf(cmd, sizeof cmd,
+           "openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out '%s'",
+           tmp_path("standin.pem"));
+  return run(cmd);
 }
 
 /* ==== driving a connection ===================================================== */
@@ -648,6 +712,69 @@ static void set_kex(mt_test_inject *in, uint16_t group, vec priv) {
   memcpy(in->kex_priv, priv.p, in->kex_priv_len);
 }
 
+/* ==== identities and peers ====================================================== */
+
+/*
+ * Our configs refuse RSA keys under 2048 bits (crypto/sig.c): section 3's
+ * server key has 1024, and section 6 shows no private key at all. Where the
+ * trace's key cannot be loaded our side never signs with it (the trace's
+ * signature is injected), so the trace's certificate goes in beside a
+ * stand-in key of the same type, installed on the config directly since
+ * mutls_config_set_identity_files would (rightly) find that the key does
+ * not match the certificate. cert and key name files in tmpdir.
+ */
+static int standin_identity(mutls_config *cfg, const char *cert, const char *key) {
+  char why[512] = "";
+  mt_identity id = {0};
+  mt_writer w;
+  size_t der_len = 0;
+  id.chain = mt_chain_load_file(tmp_path(cert), why, sizeof why);
+  id.key = id.chain ? mt_pkey_load_file(tmp_path(key), why, sizeof why) : NULL;
+  const uint8_t *der = id.key ? mt_chain_der(id.chain, 0, &der_len) : NULL;
+  /* 4.4.2: the Certificate body, as the config would pre-encode it. */
+  mt_w_init(&w, 1 << 16);
+  if (der) {
+    mt_w_u8(&w, 0); /* empty certificate_request_context */
+    size_t list = mt_w_begin(&w, 3), entry = mt_w_begin(&w, 3);
+    mt_w_bytes(&w, der, der_len);
+    mt_w_end(&w, entry, 3);
+    mt_w_u16(&w, 0); /* no extensions */
+    mt_w_end(&w, list, 3);
+  }
+  if (!der || mt_w_failed(&w) || cfg->n_ids != 0) {
+    printf("  stand-in identity: %s\n", why[0] ? why : "could not build it");
+    mt_w_free(&w);
+    mt_chain_free(id.chain);
+    mt_pkey_free(id.key);
+    return -1;
+  }
+  id.cert_msg = w.buf; /* the config frees it */
+  id.cert_msg_len = w.len;
+  cfg->ids[0] = id;
+  cfg->n_ids = 1;
+  return 0;
+}
+
+/* The peer's Certificate and CertificateVerify were accepted: it is the
+ * trace's certificate, and the peer signed with the trace's scheme. */
+static void check_peer(const char *tag, const char *who, const mutls_conn *c, vec cert_msg,
+                       const char *subject, vec cv) {
+  char what[200];
+  const mutls_peer *p = mutls_conn_peer(c);
+  const char *got = p ? mutls_peer_subject(p) : NULL;
+  size_t len = 0;
+  const uint8_t *der =
+      p && mutls_peer_chain_length(p) == 1 ? mutls_peer_cert_der(p, 0, &len) : NULL;
+  snprintf(what, sizeof what, "the %s's Certificate accepted: the peer is %s", who, subject);
+  CHECKF(nm(tag, what), got && strcmp(got, subject) == 0, "peer %s, subject %s", p ? "set" : "NULL",
+         got ? got : "-");
+  snprintf(what, sizeof what, "the peer's chain is the %s's one certificate from the trace", who);
+  check_bytes(tag, what, der, len, first_cert(cert_msg));
+  snprintf(what, sizeof what, "the %s's CertificateVerify accepted (%s)", who,
+           mt_sigscheme_name(cv_scheme(cv)));
+  CHECKF(nm(tag, what), p && c->peer_scheme == cv_scheme(cv), "peer scheme 0x%04x", c->peer_scheme);
+}
+
 /* ==== client role ================================================================ */
 
 /* Up to the ServerHello: the hellos go out as the trace's records, with
@@ -695,39 +822,87 @@ static void client_after_handshake(const char *tag, mutls_conn *c, const trace *
   check_no_more_output(tag, &q, "the application data");
 }
 
+static mutls_config *client_config(const char *tag, const trace *t) {
+  mutls_config *cfg = mutls_config_new();
+  /* The trace's server certificates expired on 2026-07-30 and name "rsa"
+   * or "ecdsa256", not the "server" the hello asks for: chain checks off;
+   * the CertificateVerify signature is still verified. */
+  int ok = cfg && mutls_config_set_verify_peer(cfg, 0) == MUTLS_OK;
+  if (ok && t->c_cert_msg.len) {
+    ok = standin_identity(cfg, "s6-client.pem", "standin.pem") == 0;
+    CHECK(nm(tag, "identity: the trace's client certificate with a stand-in RSA-2048 key (the "
+                  "trace shows no client key, and its certificate's key has 1024 bits, below "
+                  "our minimum; the signature is the trace's, injected)"),
+          ok);
+  }
+  if (ok) return cfg;
+  mutls_config_free(cfg);
+  return NULL;
+}
+
+static void client_inject(mt_test_inject *in, const trace *t) {
+  memset(in, 0, sizeof *in);
+  in->active = 1;
+  memcpy(in->random, hello_random(t->ch).p, hello_random(t->ch).len);
+  set_kex(in, t->first_group, t->c_priv);
+  in->client_hello[0] = t->ch.p;
+  in->client_hello_len[0] = t->ch.len;
+  in->client_hello[1] = t->ch2.len ? t->ch2.p : NULL;
+  in->client_hello_len[1] = t->ch2.len;
+  if (t->c_cv.len) { /* RSA-PSS is randomized: the trace's own signature */
+    vec sig = cv_signature(t->c_cv);
+    in->signature = sig.p;
+    in->signature_len = sig.len;
+  }
+}
+
+/* Section 6: the server's flight asked for our certificate and proved its
+ * own; our answer went out. */
+static void check_client_auth(const char *tag, const mutls_conn *c, const trace *t) {
+  char what[160];
+  CHECK(nm(tag, "the trace's CertificateRequest accepted: a certificate was asked for"),
+        c->cert_requested);
+  snprintf(what, sizeof what, "our identity chosen for it, to sign with %s (the trace's scheme)",
+           mt_sigscheme_name(cv_scheme(t->c_cv)));
+  CHECKF(nm(tag, what), c->id == 0 && c->our_scheme == cv_scheme(t->c_cv),
+         "identity %d, scheme 0x%04x; %s", c->id, c->our_scheme, c->notice);
+  check_peer(tag, "server", c, t->cert_msg, t->s_subject, t->cv);
+  CHECK(nm(tag, "our Certificate and CertificateVerify were sent"), c->cert_sent);
+}
+
 static void run_client(const trace *t) {
   char tag[32];
   outq q;
   snprintf(tag, sizeof tag, "%s client", t->tag);
-  mutls_config *cfg = mutls_config_new();
-  /* The trace's certificate expired on 2026-07-30 and names "rsa", not
-   * the "server" the hello asks for: chain checks off; the
-   * CertificateVerify signature is still verified. */
-  int ok = cfg && mutls_config_set_verify_peer(cfg, 0) == MUTLS_OK;
-  mutls_conn *c = ok ? mutls_client_new(cfg, "server") : NULL;
-  CHECK(nm(tag, "connection created"), c != NULL);
-  if (!c) goto out;
+  mutls_config *cfg = client_config(tag, t);
+  mutls_conn *c = cfg ? mutls_client_new(cfg, "server") : NULL;
+  CHECKF(nm(tag, "connection created"), c && mutls_conn_error(c) == MUTLS_E_NONE, "%s",
+         c ? mutls_conn_explain(c) : "no config");
+  if (!c || mutls_conn_error(c) != MUTLS_E_NONE) goto out;
   mt_test_inject in;
-  memset(&in, 0, sizeof in);
-  in.active = 1;
-  memcpy(in.random, hello_random(t->ch).p, hello_random(t->ch).len);
-  set_kex(&in, t->first_group, t->c_priv);
-  in.client_hello[0] = t->ch.p;
-  in.client_hello_len[0] = t->ch.len;
-  in.client_hello[1] = t->ch2.len ? t->ch2.p : NULL;
-  in.client_hello_len[1] = t->ch2.len;
+  client_inject(&in, t);
   mt_test_inject_set(c, &in);
 
   if (client_hellos(tag, c, &in, t) != 0) goto out;
-  if (!feed(tag, c, t->flight_rec, "accepts the trace's encrypted server flight (EE..Finished)"))
+  if (!feed(tag, c, t->flight_rec,
+            t->cr.len ? "accepts the trace's encrypted server flight (EE, CertificateRequest, "
+                        "Certificate, CertificateVerify, Finished)"
+                      : "accepts the trace's encrypted server flight (EE..Finished)"))
     goto out;
   CHECK(nm(tag, "handshake complete"), mutls_conn_handshake_done(c));
+  if (t->cr.len) check_client_auth(tag, c, t);
   check_application_secrets(tag, c, t);
   check_vec(tag, "application read IV (server's write IV)", iv_of(&c->rd), t->s_ap_iv);
   check_vec(tag, "application write IV", iv_of(&c->wr), t->c_ap_iv);
   take_output(c, &q);
-  check_vec(tag, "Finished record", next_record(&q), t->cfin_rec);
-  check_no_more_output(tag, &q, "Finished");
+  if (t->cr.len) {
+    check_vec(tag, "Certificate, CertificateVerify and Finished record", next_record(&q),
+              t->cfin_rec);
+    check_no_more_output(tag, &q, "Certificate, CertificateVerify, Finished");
+  } else {
+    check_vec(tag, "Finished record", next_record(&q), t->cfin_rec);
+    check_no_more_output(tag, &q, "Finished");
+  }
 
   if (t->s_app_rec.len) client_after_handshake(tag, c, t);
   CHECK(nm(tag, "close_notify queued"), mutls_conn_close(c) == MUTLS_OK);
@@ -742,50 +917,17 @@ out:
 
 /* ==== server role ================================================================ */
 
-/*
- * Our configs refuse RSA keys under 2048 bits (crypto/sig.c), and the
- * trace's key has 1024. Our server never signs here (the trace's signature
- * is injected), so the trace's certificate goes in beside a stand-in 2048-bit
- * RSA key, installed on the config directly since
- * mutls_config_set_identity_files would (rightly) find that the key does not
- * match the certificate.
- */
-static int standin_identity(mutls_config *cfg) {
-  char why[512] = "";
-  mt_identity id = {0};
-  mt_writer w;
-  size_t der_len = 0;
-  id.chain = mt_chain_load_file(tmp_path("cert.pem"), why, sizeof why);
-  id.key = id.chain ? mt_pkey_load_file(tmp_path("standin.pem"), why, sizeof why) : NULL;
-  const uint8_t *der = id.key ? mt_chain_der(id.chain, 0, &der_len) : NULL;
-  /* 4.4.2: the Certificate body, as the config would pre-encode it. */
-  mt_w_init(&w, 1 << 16);
-  if (der) {
-    mt_w_u8(&w, 0); /* empty certificate_request_context */
-    size_t list = mt_w_begin(&w, 3), entry = mt_w_begin(&w, 3);
-    mt_w_bytes(&w, der, der_len);
-    mt_w_end(&w, entry, 3);
-    mt_w_u16(&w, 0); /* no extensions */
-    mt_w_end(&w, list, 3);
-  }
-  if (!der || mt_w_failed(&w) || cfg->n_ids != 0) {
-    printf("  stand-in identity: %s\n", why[0] ? why : "could not build it");
-    mt_w_free(&w);
-    mt_chain_free(id.chain);
-    mt_pkey_free(id.key);
-    return -1;
-  }
-  id.cert_msg = w.buf; /* the config frees it */
-  id.cert_msg_len = w.len;
-  cfg->ids[0] = id;
-  cfg->n_ids = 1;
-  return 0;
-}
-
 /* The trace's identity if our config takes it, else the stand-in above. */
-static int server_identity(const char *tag, mutls_config *cfg) {
+static int server_identity(const char *tag, mutls_config *cfg, const trace *t) {
   char what[256];
   int rc = 0;
+  if (t->cr.len) { /* section 6 */
+    rc = standin_identity(cfg, "s6-server.pem", "standin-p256.pem");
+    CHECK(nm(tag, "identity: the trace's ECDSA P-256 certificate with a stand-in P-256 key (the "
+                  "trace shows no server key; the signature is the trace's, injected)"),
+          rc == 0);
+    return rc;
+  }
   if (mutls_config_set_identity_files(cfg, tmp_path("cert.pem"), tmp_path("key.pem")) == MUTLS_OK) {
     snprintf(what, sizeof what, "identity: the trace's certificate and RSA key");
   } else {
@@ -793,18 +935,26 @@ static int server_identity(const char *tag, mutls_config *cfg) {
     snprintf(what, sizeof what,
              "identity: the trace's certificate with a stand-in RSA-2048 key (the trace's "
              "1024-bit key is below our minimum; the signature is the trace's, injected)");
-    rc = standin_identity(cfg);
+    rc = standin_identity(cfg, "cert.pem", "standin.pem");
   }
   CHECK(nm(tag, what), rc == 0);
   return rc;
 }
 
-static mutls_config *server_config(const char *tag, const char *groups) {
+/* Section 6: the server signs with ECDSA and the client with RSA-PSS, so
+ * both are accepted; client certificates are required and verified
+ * against the trace's client certificate, which is self-signed (its own
+ * issuer: the trace names no other CA). */
+static mutls_config *server_config(const char *tag, const trace *t, const char *groups) {
   mutls_config *cfg = mutls_config_new();
-  if (cfg && server_identity(tag, cfg) == 0 &&
+  int auth = t->cr.len != 0;
+  if (cfg && server_identity(tag, cfg, t) == 0 &&
       mutls_config_set_cipher_suites(cfg, "TLS_AES_128_GCM_SHA256") == MUTLS_OK &&
       mutls_config_set_groups(cfg, groups) == MUTLS_OK &&
-      mutls_config_set_signature_schemes(cfg, "rsa_pss_rsae_sha256") == MUTLS_OK)
+      mutls_config_set_signature_schemes(cfg, auth ? "ecdsa_secp256r1_sha256:rsa_pss_rsae_sha256"
+                                                   : "rsa_pss_rsae_sha256") == MUTLS_OK &&
+      (!auth || (mutls_config_set_client_auth(cfg, MUTLS_CLIENT_AUTH_REQUIRED) == MUTLS_OK &&
+                 mutls_config_set_client_ca_file(cfg, tmp_path("s6-client.pem")) == MUTLS_OK)))
     return cfg;
   if (cfg) printf("  server config: %s\n", mutls_config_error(cfg));
   mutls_config_free(cfg);
@@ -833,27 +983,37 @@ static void server_after_handshake(const char *tag, mutls_conn *s, const trace *
   check_no_more_output(tag, &q, "the application data");
 }
 
+/* Section 6 adds the trace's CertificateRequest (ours would list our own
+ * schemes and name our client CA in certificate_authorities) and a clock
+ * inside the client certificate's validity. */
+static void server_inject(mt_test_inject *in, const trace *t) {
+  memset(in, 0, sizeof *in);
+  in->active = 1;
+  memcpy(in->random, hello_random(t->sh).p, hello_random(t->sh).len);
+  set_kex(in, t->group, t->s_priv);
+  vec cookie = hrr_cookie(t->hrr), ee = ee_extensions(t->ee), sig = cv_signature(t->cv);
+  in->cookie_len = cookie.len <= sizeof in->cookie ? cookie.len : 0;
+  memcpy(in->cookie, cookie.p, in->cookie_len);
+  in->ee_exts = ee.p;
+  in->ee_exts_len = ee.len;
+  in->signature = sig.p; /* RSA-PSS and ECDSA are randomized: the trace's own signature */
+  in->signature_len = sig.len;
+  in->cr_msg = t->cr.len ? t->cr.p : NULL;
+  in->cr_msg_len = t->cr.len;
+  in->verify_time = t->verify_time;
+}
+
 static void run_server(const trace *t, const char *groups) {
   char tag[32];
   outq q;
   snprintf(tag, sizeof tag, "%s server", t->tag);
-  mutls_config *cfg = server_config(tag, groups);
+  mutls_config *cfg = server_config(tag, t, groups);
   mutls_conn *s = cfg ? mutls_server_new(cfg) : NULL;
   CHECKF(nm(tag, "connection created"), s && mutls_conn_error(s) == MUTLS_E_NONE, "%s",
          s ? mutls_conn_explain(s) : "no config");
   if (!s || mutls_conn_error(s) != MUTLS_E_NONE) goto out;
   mt_test_inject in;
-  memset(&in, 0, sizeof in);
-  in.active = 1;
-  memcpy(in.random, hello_random(t->sh).p, hello_random(t->sh).len);
-  set_kex(&in, t->group, t->s_priv);
-  vec cookie = hrr_cookie(t->hrr), ee = ee_extensions(t->ee), sig = cv_signature(t->cv);
-  in.cookie_len = cookie.len <= sizeof in.cookie ? cookie.len : 0;
-  memcpy(in.cookie, cookie.p, in.cookie_len);
-  in.ee_exts = ee.p;
-  in.ee_exts_len = ee.len;
-  in.signature = sig.p; /* RSA-PSS is randomized: the trace's own signature */
-  in.signature_len = sig.len;
+  server_inject(&in, t);
   mt_test_inject_set(s, &in);
 
   if (!feed(tag, s, t->ch_rec, "accepts the trace's ClientHello record")) goto out;
@@ -867,7 +1027,10 @@ static void run_server(const trace *t, const char *groups) {
   }
   check_vec(tag, "key share = trace's server public key", kex_pub_of(s), t->s_pub);
   check_vec(tag, "ServerHello record", next_record(&q), t->sh_rec);
-  check_vec(tag, "encrypted flight record (EE, Certificate, CertificateVerify, Finished)",
+  check_vec(tag,
+            t->cr.len ? "encrypted flight record (EE, CertificateRequest, Certificate, "
+                        "CertificateVerify, Finished)"
+                      : "encrypted flight record (EE, Certificate, CertificateVerify, Finished)",
             next_record(&q), t->flight_rec);
   check_no_more_output(tag, &q, "the server's flight");
   /* The handshake secret itself is overwritten by the master secret once
@@ -877,8 +1040,13 @@ static void run_server(const trace *t, const char *groups) {
   check_application_secrets(tag, s, t);
   check_vec(tag, "application write IV", iv_of(&s->wr), t->s_ap_iv);
 
-  if (!feed(tag, s, t->cfin_rec, "accepts the trace's client Finished record")) goto out;
+  if (!feed(tag, s, t->cfin_rec,
+            t->cr.len ? "accepts the trace's client Certificate, CertificateVerify and "
+                        "Finished record"
+                      : "accepts the trace's client Finished record"))
+    goto out;
   CHECK(nm(tag, "handshake complete"), mutls_conn_handshake_done(s));
+  if (t->cr.len) check_peer(tag, "client", s, t->c_cert_msg, t->c_subject, t->c_cv);
   check_vec(tag, "application read IV (client's write IV)", iv_of(&s->rd), t->c_ap_iv);
   if (t->c_app_rec.len) server_after_handshake(tag, s, t);
   CHECK(nm(tag, "close_notify queued"), mutls_conn_close(s) == MUTLS_OK);
@@ -889,6 +1057,83 @@ static void run_server(const trace *t, const char *groups) {
 out:
   mutls_conn_free(s);
   mutls_config_free(cfg);
+}
+
+/* ==== section 6: our client with our server ======================================== */
+
+/* One application_data record from one connection to the other. */
+static void send_data(const char *tag, mutls_conn *from, mutls_conn *to, const char *msg,
+                      const char *dir) {
+  outq q;
+  uint8_t buf[256];
+  char what[160];
+  vec want = {(const uint8_t *)msg, strlen(msg)};
+  snprintf(what, sizeof what, "%s: application data written", dir);
+  CHECK(nm(tag, what), mutls_conn_write(from, want.p, want.len) == (int)want.len);
+  take_output(from, &q);
+  vec rec = next_record(&q);
+  snprintf(what, sizeof what, "%s: one application_data record", dir);
+  CHECKF(nm(tag, what), rec.len > 5 && rec.p[0] == CT_APPLICATION_DATA && q.off == q.len,
+         "%zu bytes out, first record %zu bytes of type %d", q.len, rec.len,
+         rec.len ? rec.p[0] : -1);
+  snprintf(what, sizeof what, "%s: the record is accepted", dir);
+  if (!feed(tag, to, rec, what)) return;
+  int n = mutls_conn_read(to, buf, sizeof buf);
+  snprintf(what, sizeof what, "%s: plaintext read back", dir);
+  check_bytes(tag, what, buf, n > 0 ? (size_t)n : 0, want);
+}
+
+/* close_notify from one connection to the other. */
+static void send_close(const char *tag, mutls_conn *from, mutls_conn *to, const char *dir) {
+  outq q;
+  char what[160];
+  snprintf(what, sizeof what, "%s: close_notify queued", dir);
+  CHECK(nm(tag, what), mutls_conn_close(from) == MUTLS_OK);
+  take_output(from, &q);
+  snprintf(what, sizeof what, "%s: close_notify record accepted", dir);
+  if (!feed(tag, to, next_record(&q), what)) return;
+  snprintf(what, sizeof what, "%s: close_notify seen", dir);
+  CHECK(nm(tag, what), mutls_conn_read(to, q.buf, 1) == MUTLS_CLOSED);
+}
+
+/*
+ * Section 6 has no application data (after the handshake each side sends
+ * only close_notify, checked above). So our client and our server, each
+ * injected as in its own run, run the handshake with each other (each
+ * record of it is the trace's, as those runs check), and then application
+ * data goes both ways under the trace's application traffic keys.
+ */
+static void run_pair(const trace *t) {
+  const char *tag = "s6 pair";
+  mutls_config *ccfg = client_config(tag, t), *scfg = server_config(tag, t, "x25519");
+  mutls_conn *c = ccfg ? mutls_client_new(ccfg, "server") : NULL;
+  mutls_conn *s = scfg ? mutls_server_new(scfg) : NULL;
+  int ok = c && s && mutls_conn_error(c) == MUTLS_E_NONE && mutls_conn_error(s) == MUTLS_E_NONE;
+  CHECK(nm(tag, "client and server connections created"), ok);
+  if (!ok) goto out;
+  mt_test_inject ci, si;
+  client_inject(&ci, t);
+  server_inject(&si, t);
+  mt_test_inject_set(c, &ci);
+  mt_test_inject_set(s, &si);
+  ok = tu_pump(c, s) == 0;
+  CHECKF(nm(tag, "our client and our server complete the mutual TLS handshake"), ok,
+         "client: %s; server: %s", mutls_conn_explain(c), mutls_conn_explain(s));
+  if (!ok) goto out;
+  check_application_secrets("s6 pair client", c, t);
+  check_application_secrets("s6 pair server", s, t);
+  check_peer("s6 pair client", "server", c, t->cert_msg, t->s_subject, t->cv);
+  check_peer("s6 pair server", "client", s, t->c_cert_msg, t->c_subject, t->c_cv);
+  send_data(tag, c, s, "GET /rfc8448-section-6 from an authenticated client", "client to server");
+  send_data(tag, s, c, "200 OK, CN=client", "server to client");
+  send_data(tag, c, s, "a second record, sequence number 1", "client to server, again");
+  send_close(tag, c, s, "client to server");
+  send_close(tag, s, c, "server to client");
+out:
+  mutls_conn_free(c);
+  mutls_conn_free(s);
+  mutls_config_free(ccfg);
+  mutls_config_free(scfg);
 }
 
 /* ==== main ========================================================================= */
@@ -905,6 +1150,7 @@ int main(void) {
   if (!parsed) goto out;
   check_block_lengths(3);
   check_block_lengths(5);
+  check_block_lengths(6);
 
   /* Section 3: X25519 on both sides. */
   trace s3 = {.tag = "s3", .section = 3, .group = MT_GROUP_X25519, .first_group = MT_GROUP_X25519};
@@ -913,6 +1159,17 @@ int main(void) {
   trace s5 = {
       .tag = "s5", .section = 5, .group = MT_GROUP_SECP256R1, .first_group = MT_GROUP_X25519};
   int s5_ok = load_trace(&s5, s5_blocks, sizeof s5_blocks / sizeof s5_blocks[0]);
+  /* Section 6: X25519; the server's certificate is ECDSA P-256 (CN=ecdsa256),
+   * the client's RSA (CN=client), both valid 2016-07-30 to 2026-07-30; the
+   * clock is set to 2018-09-01, the trace's date. */
+  trace s6 = {.tag = "s6",
+              .section = 6,
+              .group = MT_GROUP_X25519,
+              .first_group = MT_GROUP_X25519,
+              .s_subject = "CN=ecdsa256",
+              .c_subject = "CN=client",
+              .verify_time = 1535760000};
+  int s6_ok = load_trace(&s6, s6_blocks, sizeof s6_blocks / sizeof s6_blocks[0]);
 
   int identity = s3_ok && make_identity(&s3) == 0;
   CHECK("rfc8448 s2/s3: server RSA key and certificate as PEM files (openssl CLI)", identity);
@@ -920,6 +1177,14 @@ int main(void) {
   if (s3_ok && identity) run_server(&s3, "x25519");
   if (s5_ok) run_client(&s5);
   if (s5_ok && identity) run_server(&s5, "secp256r1:x25519");
+
+  int s6_identities = s6_ok && make_s6_identities(&s6) == 0;
+  CHECK("rfc8448 s6: certificates as PEM files, stand-in keys (openssl CLI)", s6_identities);
+  if (s6_identities) {
+    run_client(&s6);
+    run_server(&s6, "x25519");
+    run_pair(&s6);
+  }
 out:
   free_trace();
   return check_exit();
