@@ -195,7 +195,8 @@ static char *slurp(const char *path) {
 }
 
 static void hex(const uint8_t *b, size_t n, char *out) {
-  for (size_t k = 0; k < n; k++) sprintf(out + 2 * k, "%02x", b[k]);
+  for (size_t k = 0; k < n; k++)
+    sprintf(out + 2 * k, "%02x", b[k]);
   out[2 * n] = '\0';
 }
 
@@ -231,15 +232,15 @@ static void test_sans(void) {
   char buf[64];
   memset(buf, 'x', sizeof(buf));
   /* "a.example" is 9 bytes: 10 fit with the NUL, 9 must not truncate. */
-  CHECK("san exact fit", mt_chain_leaf_san(c, MT_SAN_DNS, 0, buf, 10) == 0 &&
-                             strcmp(buf, "a.example") == 0);
+  CHECK("san exact fit",
+        mt_chain_leaf_san(c, MT_SAN_DNS, 0, buf, 10) == 0 && strcmp(buf, "a.example") == 0);
   memset(buf, 'x', sizeof(buf));
   CHECK("san too small: -2, empty, not truncated",
         mt_chain_leaf_san(c, MT_SAN_DNS, 0, buf, 9) == -2 && buf[0] == '\0');
   CHECK("san NULL out", mt_chain_leaf_san(c, MT_SAN_DNS, 0, NULL, 0) == -2);
   CHECK("san unknown kind", mt_chain_leaf_san(c, (mt_san_type)9, 0, buf, sizeof(buf)) == -1);
-  CHECK("san NULL chain", mt_chain_leaf_san(NULL, MT_SAN_DNS, 0, buf, sizeof(buf)) == -1 &&
-                              buf[0] == '\0');
+  CHECK("san NULL chain",
+        mt_chain_leaf_san(NULL, MT_SAN_DNS, 0, buf, sizeof(buf)) == -1 && buf[0] == '\0');
 
   /* The peer's path: the same chain rebuilt from DER. */
   const uint8_t *der[2];
@@ -281,23 +282,22 @@ static void test_hostile_sans(void) {
 static void test_attrs(void) {
   mt_chain *c = chain("multi.pem");
   char buf[64];
-  CHECKF("attr CN utf-8", mt_chain_leaf_attr(c, "CN", 0, buf, sizeof(buf)) == 0 &&
-                               strcmp(buf, UTF8_CN) == 0,
+  CHECKF("attr CN utf-8",
+         mt_chain_leaf_attr(c, "CN", 0, buf, sizeof(buf)) == 0 && strcmp(buf, UTF8_CN) == 0,
          "got \"%s\"", buf);
-  CHECK("attr CN 1 absent", mt_chain_leaf_attr(c, "CN", 1, buf, sizeof(buf)) == -1 &&
-                                buf[0] == '\0');
-  CHECK("attr OU 0", mt_chain_leaf_attr(c, "OU", 0, buf, sizeof(buf)) == 0 &&
-                         strcmp(buf, "alpha") == 0);
-  CHECK("attr OU 1", mt_chain_leaf_attr(c, "OU", 1, buf, sizeof(buf)) == 0 &&
-                         strcmp(buf, "beta") == 0);
+  CHECK("attr CN 1 absent",
+        mt_chain_leaf_attr(c, "CN", 1, buf, sizeof(buf)) == -1 && buf[0] == '\0');
+  CHECK("attr OU 0",
+        mt_chain_leaf_attr(c, "OU", 0, buf, sizeof(buf)) == 0 && strcmp(buf, "alpha") == 0);
+  CHECK("attr OU 1",
+        mt_chain_leaf_attr(c, "OU", 1, buf, sizeof(buf)) == 0 && strcmp(buf, "beta") == 0);
   CHECK("attr OU 2 absent", mt_chain_leaf_attr(c, "OU", 2, buf, sizeof(buf)) == -1);
-  CHECK("attr O", mt_chain_leaf_attr(c, "O", 0, buf, sizeof(buf)) == 0 &&
-                      strcmp(buf, "mutls") == 0);
-  CHECK("attr by long name and OID",
-        mt_chain_leaf_attr(c, "commonName", 0, buf, sizeof(buf)) == 0 &&
-            strcmp(buf, UTF8_CN) == 0 &&
-            mt_chain_leaf_attr(c, "2.5.4.11", 1, buf, sizeof(buf)) == 0 &&
-            strcmp(buf, "beta") == 0);
+  CHECK("attr O",
+        mt_chain_leaf_attr(c, "O", 0, buf, sizeof(buf)) == 0 && strcmp(buf, "mutls") == 0);
+  CHECK(
+      "attr by long name and OID",
+      mt_chain_leaf_attr(c, "commonName", 0, buf, sizeof(buf)) == 0 && strcmp(buf, UTF8_CN) == 0 &&
+          mt_chain_leaf_attr(c, "2.5.4.11", 1, buf, sizeof(buf)) == 0 && strcmp(buf, "beta") == 0);
   CHECK("attr absent kind", mt_chain_leaf_attr(c, "L", 0, buf, sizeof(buf)) == -1);
   CHECK("attr unknown name", mt_chain_leaf_attr(c, "no-such-attr", 0, buf, sizeof(buf)) == -1);
   CHECK("attr NULL name", mt_chain_leaf_attr(c, NULL, 0, buf, sizeof(buf)) == -1);
@@ -305,8 +305,8 @@ static void test_attrs(void) {
   CHECK("attr exact fit (11 bytes + NUL)",
         mt_chain_leaf_attr(c, "CN", 0, buf, 12) == 0 && strcmp(buf, UTF8_CN) == 0);
   memset(buf, 'x', sizeof(buf));
-  CHECK("attr too small: -2, empty", mt_chain_leaf_attr(c, "CN", 0, buf, 11) == -2 &&
-                                         buf[0] == '\0');
+  CHECK("attr too small: -2, empty",
+        mt_chain_leaf_attr(c, "CN", 0, buf, 11) == -2 && buf[0] == '\0');
   mt_chain_free(c);
 
   c = chain("odd.pem");
@@ -357,24 +357,23 @@ static void test_validity(void) {
   int64_t nb = 1, na = 1;
   mt_chain *c = chain("dated.pem");
   /* UTCTime 600101000000Z (before the epoch) and GeneralizedTime 2051. */
-  CHECKF("validity fixed dates", mt_chain_leaf_validity(c, &nb, &na) == 0 &&
-                                     nb == -315619200 && na == 2556144000,
+  CHECKF("validity fixed dates",
+         mt_chain_leaf_validity(c, &nb, &na) == 0 && nb == -315619200 && na == 2556144000,
          "got %lld %lld", (long long)nb, (long long)na);
   CHECK("validity = openssl (dated)",
         nb == openssl_date("dated.pem", "startdate") && na == openssl_date("dated.pem", "enddate"));
   mt_chain_free(c);
   c = chain("multi.pem");
   CHECKF("validity = openssl (multi)",
-         mt_chain_leaf_validity(c, &nb, &na) == 0 &&
-             nb == openssl_date("multi.pem", "startdate") &&
+         mt_chain_leaf_validity(c, &nb, &na) == 0 && nb == openssl_date("multi.pem", "startdate") &&
              na == openssl_date("multi.pem", "enddate") && na - nb == 30 * 86400,
          "got %lld %lld", (long long)nb, (long long)na);
-  CHECK("validity one output", mt_chain_leaf_validity(c, NULL, &na) == 0 &&
-                                   mt_chain_leaf_validity(c, &nb, NULL) == 0);
+  CHECK("validity one output",
+        mt_chain_leaf_validity(c, NULL, &na) == 0 && mt_chain_leaf_validity(c, &nb, NULL) == 0);
   mt_chain_free(c);
   nb = na = 1;
-  CHECK("validity NULL chain zeroes", mt_chain_leaf_validity(NULL, &nb, &na) == -1 && nb == 0 &&
-                                          na == 0);
+  CHECK("validity NULL chain zeroes",
+        mt_chain_leaf_validity(NULL, &nb, &na) == -1 && nb == 0 && na == 0);
 }
 
 static void test_pem(void) {
@@ -390,8 +389,8 @@ static void test_pem(void) {
   memset(out, 'x', 16);
   CHECK("pem one byte short", mt_chain_pem(c, 0, out, want) == -1 && out[0] == '\0');
   CHECK("pem no such certificate", mt_chain_pem(c, 2, out, sizeof(out)) == -1);
-  CHECK("pem NULL", mt_chain_pem(NULL, 0, out, sizeof(out)) == -1 &&
-                        mt_chain_pem(c, 0, NULL, 100) == -1);
+  CHECK("pem NULL",
+        mt_chain_pem(NULL, 0, out, sizeof(out)) == -1 && mt_chain_pem(c, 0, NULL, 100) == -1);
   /* Round trip: the PEM loads back to the same DER. */
   n = mt_chain_pem(c, 0, out, sizeof(out));
   mt_chain *back = n > 0 ? mt_chain_load_pem((const uint8_t *)out, (size_t)n, NULL, 0) : NULL;
@@ -415,15 +414,14 @@ static void test_issuers(void) {
 
   mt_trust *t1 = trust("ca1.pem");
   CHECK("trust subjects one CA", mt_trust_subjects(t1, &names, &lens, &n) == 0 && n == 1);
-  CHECK("trust subject text",
-        n == 1 && mt_name_text(names[0], lens[0], text, sizeof(text)) == 0 &&
-            strcmp(text, "CN=Identity CA One,O=mutls test") == 0);
+  CHECK("trust subject text", n == 1 && mt_name_text(names[0], lens[0], text, sizeof(text)) == 0 &&
+                                  strcmp(text, "CN=Identity CA One,O=mutls test") == 0);
   size_t cl = 0;
   const uint8_t *cd = mt_chain_der(ca1c, 0, &cl);
   CHECK("trust subject is the CA's subject DER",
         n == 1 && cd && memmem(cd, cl, names[0], lens[0]) != NULL);
-  CHECK("trust subjects made once", mt_trust_subjects(t1, &again, NULL, NULL) == 0 &&
-                                        again == names);
+  CHECK("trust subjects made once",
+        mt_trust_subjects(t1, &again, NULL, NULL) == 0 && again == names);
   CHECK("issuer_in right CA", mt_chain_issuer_in(multi, 0, names, lens, n) == 1);
   CHECK("issuer_in self-signed CA in chain", mt_chain_issuer_in(multi, 1, names, lens, n) == 1);
   CHECK("issuer_in other CA's leaf", mt_chain_issuer_in(odd, 0, names, lens, n) == 0);
@@ -442,8 +440,8 @@ static void test_issuers(void) {
   CHECK("issuer_in skips junk, NULL, trailing bytes",
         mt_chain_issuer_in(multi, 0, mixed, mixed_len, 3) == 0 &&
             mt_chain_issuer_in(multi, 0, mixed, mixed_len, 4) == 1);
-  CHECK("name_text junk", mt_name_text(junk, sizeof(junk), text, sizeof(text)) == -1 &&
-                              text[0] == '\0');
+  CHECK("name_text junk",
+        mt_name_text(junk, sizeof(junk), text, sizeof(text)) == -1 && text[0] == '\0');
   CHECK("name_text trailing bytes", mt_name_text(trailing, tl + 1, text, sizeof(text)) == -1);
   CHECK("name_text NULL", mt_name_text(NULL, 0, text, sizeof(text)) == -1 &&
                               mt_name_text(names[0], lens[0], NULL, 0) == 0);
@@ -470,8 +468,8 @@ static void test_issuers(void) {
    * spaces: the exact duplicate is listed once; X509_NAME_cmp finds the
    * look-alike equal to the leaf's issuer. */
   mt_trust *dup = trust("dup-cas.pem");
-  CHECK("trust subjects drop exact duplicates", mt_trust_subjects(dup, &names, &lens, &n) == 0 &&
-                                                    n == 2);
+  CHECK("trust subjects drop exact duplicates",
+        mt_trust_subjects(dup, &names, &lens, &n) == 0 && n == 2);
   CHECK("issuer_in X509_NAME_cmp semantics",
         n == 2 && mt_chain_issuer_in(multi, 0, names + 1, lens + 1, 1) == 1);
 
@@ -487,8 +485,8 @@ static void test_issuers(void) {
 
   names = (const uint8_t *const *)1;
   n = 7;
-  CHECK("trust_subjects NULL", mt_trust_subjects(NULL, &names, &lens, &n) == -1 &&
-                                   names == NULL && n == 0);
+  CHECK("trust_subjects NULL",
+        mt_trust_subjects(NULL, &names, &lens, &n) == -1 && names == NULL && n == 0);
 
   mt_trust_free(t1);
   mt_trust_free(t2);
