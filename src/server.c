@@ -168,6 +168,19 @@ static int choose(mutls_conn *c, mt_client_hello *ch, choice *out) {
   return choose_alpn(c, ch, out);
 }
 
+/* 4.1.3: what ServerHello and HelloRetryRequest share before extensions.
+ * Returns the message token for mt_hs_end. */
+static size_t put_hello_head(const mutls_conn *c, mt_writer *w, const uint8_t random[32]) {
+  size_t t = mt_hs_begin(w, HS_SERVER_HELLO);
+  mt_w_u16(w, TLS12); /* legacy_version */
+  mt_w_bytes(w, random, 32);
+  mt_w_u8(w, (uint8_t)c->session_id_len); /* legacy_session_id_echo */
+  mt_w_bytes(w, c->session_id, c->session_id_len);
+  mt_w_u16(w, c->suite->id);
+  mt_w_u8(w, 0); /* legacy_compression_method */
+  return t;
+}
+
 static void put_versions_ext(mt_writer *w) {
   mt_w_u16(w, EXT_SUPPORTED_VERSIONS);
   mt_w_u16(w, 2);
@@ -190,13 +203,7 @@ static int send_hrr(mutls_conn *c, uint16_t group) {
   if (!c->cookie || !c->cookie_len)
     return mt_fail(c, MUTLS_E_NOMEM, ALERT_INTERNAL_ERROR, "making a cookie failed");
   mt_w_init_fixed(&w, buf, sizeof buf);
-  size_t t = mt_hs_begin(&w, HS_SERVER_HELLO);
-  mt_w_u16(&w, TLS12);
-  mt_w_bytes(&w, mt_hrr_random, 32);
-  mt_w_u8(&w, (uint8_t)c->session_id_len);
-  mt_w_bytes(&w, c->session_id, c->session_id_len);
-  mt_w_u16(&w, c->suite->id);
-  mt_w_u8(&w, 0);
+  size_t t = put_hello_head(c, &w, mt_hrr_random);
   /* Same order as our ServerHello (key_share first, supported_versions
    * last), which is also RFC 8448 5's: the trace is reproduced exactly. */
   size_t exts = mt_w_begin(&w, 2);
@@ -226,13 +233,7 @@ static int send_server_hello(mutls_conn *c) {
   if (mt_random_bytes(c, random, 32) != 0)
     return mt_fail(c, MUTLS_E_INTERNAL, ALERT_INTERNAL_ERROR, "the random generator failed");
   mt_w_init_fixed(&w, buf, sizeof buf);
-  size_t t = mt_hs_begin(&w, HS_SERVER_HELLO);
-  mt_w_u16(&w, TLS12);
-  mt_w_bytes(&w, random, 32);
-  mt_w_u8(&w, (uint8_t)c->session_id_len);
-  mt_w_bytes(&w, c->session_id, c->session_id_len);
-  mt_w_u16(&w, c->suite->id);
-  mt_w_u8(&w, 0);
+  size_t t = put_hello_head(c, &w, random);
   size_t exts = mt_w_begin(&w, 2);
   mt_w_u16(&w, EXT_KEY_SHARE);
   size_t e = mt_w_begin(&w, 2);
