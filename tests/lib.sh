@@ -8,7 +8,19 @@
 #
 # A script calls mk_tmp first, starts peers with start_bg / start_mutls_server
 # (their PIDs are recorded), and ends with `finish`. The EXIT trap kills every
-# recorded PID and removes the temp dir, whatever the way out.
+# recorded PID and removes the temp dir (T_KEEP=1 keeps it), whatever the way
+# out. The helpers, in the order they appear:
+#   pass, fail, skip, need + verdict, dump, has, hasnt, same   checks
+#   mk_tmp, cleanup, finish                                    life cycle
+#   free_port, wait_port, wait_line, wait_count, nth_line      waiting
+#   start_bg, stop_bg, alive                                   peers
+#   start_mutls_server, start_openssl_server, have_mutls, logged
+#   mutls_client, echo_client, s_client_echo                   clients
+#   make_certs DIR                                             a test PKI
+#   build_gopeer                                               the Go peer
+# Environment: MUTLS_BUILD (the build dir; $PWD/build by default), T_TIMEOUT
+# (seconds a client may take, 10), T_BG_TIMEOUT (a background peer's life, 60),
+# PYTHON.
 
 : "${MUTLS_BUILD:=$PWD/build}"
 MUTLS="$MUTLS_BUILD/mutls"
@@ -191,7 +203,7 @@ start_bg() {
 # sanitizer report (LeakSanitizer speaks at exit). Otherwise one FAIL line,
 # "<script>.mutls_server_exit"; nothing is printed when all is well.
 stop_bg() {
-	local pid=$1 p rest= status
+	local pid=$1 p rest="" status
 	[ -n "$pid" ] || return 0
 	kill "$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null

@@ -129,11 +129,12 @@ get=$'GET / HTTP/1.0\r\n\r\n'
 # gnutls-serv cannot listen on port 0 and say where: ask the kernel for a free
 # port, and try another if someone took it in between.
 start_gserv() {
-	local try
-	for try in 1 2 3; do
+	local _
+	for _ in 1 2 3; do
 		GS_port=$(free_port)
 		start_bg GS gnutls-serv -p "$GS_port" "$@"
-		if wait_line "$T_TMP/GS.out" "listening on IPv4 .* port $GS_port\.\.\.done" 5 &&
+		# It says so on stderr.
+		if wait_line "$T_TMP/GS.err" "listening on IPv4 .* port $GS_port\.\.\.done" 5 &&
 			wait_port "$GS_port" 1 && alive "$GS"; then
 			return 0
 		fi
