@@ -98,8 +98,9 @@ int mt_recv_certificate_verify(mutls_conn *c, const uint8_t *body, size_t len) {
   mt_reader r = mt_reader_init(body, len), sig;
   uint16_t scheme;
   uint8_t content[64 + 34 + MT_MAX_HASH];
-  if (mt_r_u16(&r, &scheme) != 0 || mt_r_block(&r, 2, &sig) != 0 || mt_r_done(&r) != 0 ||
-      sig.len == 0)
+  /* 4.4.3: signature<0..2^16-1>: an empty one is well formed and simply
+   * does not verify (decrypt_error below). */
+  if (mt_r_u16(&r, &scheme) != 0 || mt_r_block(&r, 2, &sig) != 0 || mt_r_done(&r) != 0)
     return mt_fail(c, MUTLS_E_DECODE, ALERT_DECODE_ERROR, "the peer's CertificateVerify is malformed");
   /* 4.4.3: the scheme must be one we offered. */
   if (!offered_scheme(c, scheme))
