@@ -41,6 +41,9 @@ static int take_option(const cli_command *cmd, const cli_option *o, const char *
     return 0;
   }
   if (!value) return cli_usage_error(cmd, "%s needs a value (%s)", o->name, o->arg);
+  /* `--alpn "$UNSET"` is a script's mistake, not a request for nothing. */
+  if (!*value)
+    return cli_usage_error(cmd, "%s needs a value (%s), not an empty one", o->name, o->arg);
   if (o->value) {
     /* A single-valued option given twice is almost always a mistake in a
      * script; say so rather than silently keep one of them. */

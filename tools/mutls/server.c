@@ -367,11 +367,11 @@ typedef struct session {
   int fd;
   const char *peer;
   unsigned long long bytes_in, bytes_out;
-  const char *end;   /* close_notify, eof, closed_by_server, or an error name */
-  bool end_failed;   /* end is an error: the log adds a sentence */
-  bool timed_out;    /* ... MUTLS_E_TIMEOUT, whose sentence is in why */
+  const char *end; /* close_notify, eof, closed_by_server, or an error name */
+  bool end_failed; /* end is an error: the log adds a sentence */
+  bool timed_out;  /* ... MUTLS_E_TIMEOUT, whose sentence is in why */
   char why[128];
-  int http_status;   /* 0 if no HTTP response was sent */
+  int http_status; /* 0 if no HTTP response was sent */
 } session;
 
 /* Records how the peer's side ended, from the last mutls_read result. */
@@ -554,7 +554,8 @@ static void describe_connection(const mutls_conn *c, char *out, size_t cap) {
   snprintf(out + n, cap - (size_t)n,
            "client certificate: %s\nclient certificate issuer: %s\n"
            "client certificate sans: %s\n",
-           subject, cli_or_dash(mutls_peer_issuer(mutls_conn_peer(c))), cli_or_dash(mutls_peer_sans(mutls_conn_peer(c))));
+           subject, cli_or_dash(mutls_peer_issuer(mutls_conn_peer(c))),
+           cli_or_dash(mutls_peer_sans(mutls_conn_peer(c))));
 }
 
 static void send_http_response(session *s, int status, const char *body, bool head_only) {
@@ -847,8 +848,8 @@ static int check_options(void) {
   int status = number_option("--handshake-timeout", opt.handshake_timeout, 0, MAX_TIMEOUT_S,
                              "seconds", &opt.handshake_s);
   if (status == CLI_EXIT_OK)
-    status = number_option("--idle-timeout", opt.idle_timeout, 0, MAX_TIMEOUT_S, "seconds",
-                           &opt.idle_s);
+    status =
+        number_option("--idle-timeout", opt.idle_timeout, 0, MAX_TIMEOUT_S, "seconds", &opt.idle_s);
   if (status == CLI_EXIT_OK)
     status = number_option("--max-connections", opt.max_connections, 1, MAX_CONNECTIONS,
                            "connections", &opt.max_conns);
