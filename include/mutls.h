@@ -76,6 +76,9 @@ typedef enum {
   MUTLS_E_CERT_UNSUPPORTED = 35,  /* wrong key usage / EKU / key  -> unsupported_certificate */
   MUTLS_E_CERT_MISSING = 36,      /* peer sent no certificate     -> certificate_required */
   MUTLS_E_ACCESS_DENIED = 37,     /* verified, but refused by the allow rules -> access_denied */
+  MUTLS_E_CERT_REVOKED = 38,      /* listed in a loaded CRL       -> certificate_revoked */
+  MUTLS_E_CRL_MISSING = 39,       /* no CRL for an issuer         -> certificate_unknown */
+  MUTLS_E_CRL_STALE = 42,         /* a CRL past its nextUpdate    -> certificate_unknown */
   MUTLS_E_PEER_ALERT = 40,        /* the peer sent a fatal alert (see alert_received) */
   MUTLS_E_TIMEOUT = 41            /* a bounded wait expired */
 } mutls_error;
@@ -166,6 +169,58 @@ MUTLS_API int mutls_config_allow(mutls_config *cfg, const char *rule);
  * with the reason in mutls_config_error(). */
 MUTLS_API int mutls_config_check(mutls_config *cfg, int as_server);
 
+/* ---- revocation -------------------------------------------------------------- */
+/* CRL files (PEM or DER) checked when verifying the peer's chain. By default
+ * only the leaf is checked and a missing or stale CRL is an error (hard
+ * fail); mutls_config_set_crl_check changes both. */
+MUTLS_API int mutls_config_add_crl_file(mutls_config *cfg, const char *path);
+MUTLS_API int mutls_config_set_crl_check(mutls_config *cfg, int whole_chain, int soft_fail);
+/* Replaces the CRLs of a config, even one in use: connections that verify a
+ * peer after this call use the new set. All files load first; on any error
+ * nothing changes. */
+MUTLS_API int mutls_config_reload_crls(mutls_config *cfg, const char *const *paths, size_t n);
+
+/* ---- resumption (RFC 8446 2.2, 4.6.1) ------------------------------------------ */
+/* Server: tickets sent right after each full handshake (default 1; 0 turns
+ * resumption off) and their lifetime in seconds (default 7200, at most
+ * 604800). A resumed client is re-checked against the current time, CRLs and
+ * allow rules; if it no longer passes, a full handshake follows. */
+MUTLS_API int mutls_config_set_tickets(mutls_config *cfg, unsigned count, unsigned lifetime_s);
+/* Server: ticket keys rotate every rotate_s seconds (default 43200); the
+ * previous key still opens tickets for grace_s more (default 7200). */
+MUTLS_API int mutls_config_set_ticket_rotation(mutls_config *cfg, unsigned rotate_s,
+                                               unsigned grace_s);
+/* Server: ticket keys shared by several servers, from a file of lines of 96
+ * hex digits (a 16-byte key name, then a 32-byte key): the first line seals,
+ * every line opens (`openssl rand -hex 48 > ticket.keys`). No automatic
+ * rotation then: rotate by adding a line on top and reloading. */
+MUTLS_API int mutls_config_set_ticket_key_file(mutls_config *cfg, const char *path);
+/* Server: rotate now (works on a config in use). */
+MUTLS_API int mutls_config_rotate_ticket_keys(mutls_config *cfg);
+/* Server: each ticket resumes at most once. */
+MUTLS_API int mutls_config_set_single_use_tickets(mutls_config *cfg, int on);
+/* Both: also allow psk_ke, resumption without a fresh key exchange (no
+ * forward secrecy for the resumed connection). Off by default. */
+MUTLS_API int mutls_config_set_psk_ke(mutls_config *cfg, int on);
+/* Client: remember tickets per server name in the config (default 256
+ * names; 0 turns the cache off). A ticket is offered once, then dropped. */
+MUTLS_API int mutls_config_set_session_cache(mutls_config *cfg, unsigned max_names);
+
+/* ---- post-handshake client authentication (RFC 8446 4.6.2) --------------------- */
+/* Client: offer post_handshake_auth, so a server may ask for our
+ * certificate after the handshake. Off by default. */
+MUTLS_API int mutls_config_set_post_handshake_auth(mutls_config *cfg, int on);
+
+/* ---- confirmation of acceptance ------------------------------------------------- */
+/* Client: in TLS 1.3 the client finishes before the server has judged its
+ * certificate, so a refused client learns it on its first read. With a
+ * timeout, the handshake completes only once the server's first flight
+ * after it arrives (a ticket, data, or the refusing alert), waiting at most
+ * timeout_ms; against a server that sends nothing it then completes
+ * unconfirmed (mutls_conn_confirmed() == 0, and a notice says so). 0 (the
+ * default) turns it off. */
+MUTLS_API int mutls_config_set_confirm(mutls_config *cfg, unsigned timeout_ms);
+
 /* ---- connections ---------------------------------------------------------- */
 typedef struct mutls_conn mutls_conn;
 
@@ -198,6 +253,26 @@ MUTLS_API int mutls_conn_read(mutls_conn *c, void *buf, size_t len);
 MUTLS_API int mutls_conn_write(mutls_conn *c, const void *buf, size_t len);
 /* Queues close_notify. */
 MUTLS_API int mutls_conn_close(mutls_conn *c);
+/* Queues a KeyUpdate (4.6.3) and moves to new sending keys; request_peer
+ * asks the peer to update too. mutls also updates by itself long before an
+ * AEAD's usage limit. */
+MUTLS_API int mutls_conn_key_update(mutls_conn *c, int request_peer);
+/* Server: asks the client for its certificate now (post-handshake). Fails
+ * with MUTLS_E_STATE and a sentence if the client did not offer
+ * post_handshake_auth. The answer arrives with later input; then
+ * mutls_conn_peer() holds the client's identity. */
+MUTLS_API int mutls_conn_request_client_cert(mutls_conn *c);
+/* 1 while a post-handshake certificate request waits for its answer. */
+MUTLS_API int mutls_conn_client_cert_pending(const mutls_conn *c);
+/* Client with confirmation on: gives up waiting (the socket helpers call it
+ * when the timeout passes); the connection completes, unconfirmed. */
+MUTLS_API int mutls_conn_skip_confirm(mutls_conn *c);
+/* Sessions: the newest one received on this connection, serialized (it
+ * holds a secret: store it like a private key). Returns its length, or
+ * MUTLS_ERR if none; if cap is too small nothing is written. */
+MUTLS_API int mutls_conn_get_session(const mutls_conn *c, uint8_t *out, size_t cap);
+/* Client, before the handshake: the session to offer (overrides the cache). */
+MUTLS_API int mutls_conn_set_session(mutls_conn *c, const uint8_t *data, size_t len);
 
 /* -- sockets -- */
 /* The descriptor is not owned: the caller closes it after mutls_conn_free. */
@@ -222,6 +297,8 @@ MUTLS_API const char *mutls_conn_signature_scheme(const mutls_conn *c);
 MUTLS_API const char *mutls_conn_alpn(const mutls_conn *c);         /* NULL if none */
 MUTLS_API const char *mutls_conn_server_name(const mutls_conn *c);  /* SNI; NULL if none */
 MUTLS_API int mutls_conn_used_hrr(const mutls_conn *c);             /* 1 if HelloRetryRequest */
+MUTLS_API int mutls_conn_resumed(const mutls_conn *c);              /* 1 if resumed from a ticket */
+MUTLS_API int mutls_conn_confirmed(const mutls_conn *c);            /* see mutls_config_set_confirm */
 MUTLS_API int mutls_conn_is_server(const mutls_conn *c);
 
 /* Client side: 1 if the server asked for a client certificate, and 1 if we

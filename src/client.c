@@ -87,6 +87,11 @@ static void put_extensions(mutls_conn *c, mt_writer *w) {
     mt_w_end(w, ck, 2);
     mt_w_end(w, t, 2);
   }
+  if (cfg->post_handshake_auth) { /* 4.2.6: empty */
+    mt_w_u16(w, EXT_POST_HANDSHAKE_AUTH);
+    mt_w_u16(w, 0);
+  }
+  mt_client_put_psk(c, w); /* last, as 4.2.11 requires */
   mt_w_end(w, exts, 2);
 }
 
@@ -106,8 +111,9 @@ static int send_client_hello(mutls_conn *c) {
   mt_w_u8(&w, 0);
   put_extensions(c, &w);
   mt_hs_end(&w, t);
-  int rc = mt_w_failed(&w) ? mt_fail(c, MUTLS_E_NOMEM, -1, "building the ClientHello failed")
-                           : mt_send_handshake(c, w.buf, w.len);
+  int rc = mt_w_failed(&w) || mt_client_fill_binder(c, w.buf, w.len) != 0
+               ? mt_fail(c, MUTLS_E_INTERNAL, -1, "building the ClientHello failed")
+               : mt_send_handshake(c, w.buf, w.len);
   mt_w_free(&w);
   return rc;
 }
@@ -118,6 +124,7 @@ int mt_client_start(mutls_conn *c) {
   if (mt_random_bytes(c, c->client_random, 32) != 0 || mt_kex_new(c, c->group) != 0)
     return mt_fail(c, MUTLS_E_INTERNAL, -1, "generating the client's random or key share failed");
   c->state = ST_C_WAIT_SH;
+  mt_client_pick_session(c);
   return send_client_hello(c);
 }
 
@@ -211,30 +218,34 @@ static int handle_server_hello(mutls_conn *c, const uint8_t *body, size_t len,
   /* 4.2: only what we asked for may come back. */
   for (size_t i = 0; i < sh.exts.n; i++) {
     uint16_t t = sh.exts.e[i].type;
-    if (t != EXT_SUPPORTED_VERSIONS && t != EXT_KEY_SHARE && !(sh.is_hrr && t == EXT_COOKIE))
+    if (t != EXT_SUPPORTED_VERSIONS && t != EXT_KEY_SHARE && !(sh.is_hrr && t == EXT_COOKIE) &&
+        !(!sh.is_hrr && t == EXT_PRE_SHARED_KEY && c->offer))
       return mt_fail(c, MUTLS_E_UNSUPPORTED_EXTENSION, ALERT_UNSUPPORTED_EXTENSION,
                      "the server sent extension %u, which we did not offer", t);
   }
   if (sh.is_hrr) return handle_hrr(c, &sh, msg, mlen);
 
+  mt_ext *psk = mt_exts_find(&sh.exts, EXT_PRE_SHARED_KEY);
+  if (psk && mt_client_accept_psk(c, &psk->body, sh.suite) != 0) return -1;
   mt_ext *ks = mt_exts_find(&sh.exts, EXT_KEY_SHARE);
-  mt_reader key;
+  mt_reader key = {NULL, 0};
   uint16_t g;
-  if (!ks)
-    return bad(c, ALERT_MISSING_EXTENSION, "ServerHello", "has no key_share (we offered no PSK)");
-  if (mt_r_u16(&ks->body, &g) != 0 || mt_r_block(&ks->body, 2, &key) != 0 ||
-      mt_r_done(&ks->body) != 0 || key.len == 0)
+  /* Only psk_ke, which we offer when asked to, goes without a key share. */
+  if (!ks && !(c->resumed && c->cfg->psk_ke))
+    return bad(c, ALERT_MISSING_EXTENSION, "ServerHello", "has no key_share");
+  if (ks && (mt_r_u16(&ks->body, &g) != 0 || mt_r_block(&ks->body, 2, &key) != 0 ||
+             mt_r_done(&ks->body) != 0 || key.len == 0))
     return bad(c, ALERT_DECODE_ERROR, "key_share", "is malformed");
-  if (g != c->group)
+  if (ks && g != c->group)
     return bad(c, ALERT_ILLEGAL_PARAMETER, "key_share", "is for a group we sent no share for");
   if (!c->hrr) {
     c->suite = mt_suite_by_id(sh.suite);
     if (mt_transcript_start(c) != 0)
       return mt_fail(c, MUTLS_E_INTERNAL, ALERT_INTERNAL_ERROR, "hashing the transcript failed");
   }
-  uint8_t dhe[MT_MAX_KEX_SECRET];
-  size_t dhe_len = sizeof dhe;
-  int rc = mt_kex_derive(c->kex, key.p, key.len, dhe, &dhe_len);
+  uint8_t dhe[MT_MAX_KEX_SECRET] = {0}; /* 7.1: zeros when there is no (EC)DHE */
+  size_t dhe_len = ks ? sizeof dhe : mt_hash_len(c->suite->hash);
+  int rc = ks ? mt_kex_derive(c->kex, key.p, key.len, dhe, &dhe_len) : 0;
   if (rc == -1) return bad(c, ALERT_ILLEGAL_PARAMETER, "key share", "is not a valid point");
   if (rc != 0 || mt_transcript_add(c, msg, mlen) != 0 || mt_ks_handshake(c, dhe, dhe_len) != 0 ||
       mt_set_read_key(c, c->s_hs) != 0 || mt_set_write_key(c, c->c_hs) != 0) {
@@ -289,6 +300,12 @@ static int handle_encrypted_extensions(mutls_conn *c, const uint8_t *body, size_
     return mt_fail(c, MUTLS_E_UNSUPPORTED_EXTENSION, ALERT_UNSUPPORTED_EXTENSION,
                    "the server sent extension %u in EncryptedExtensions, which we did not offer",
                    e->type);
+  }
+  /* A resumed server does not authenticate again (2.2): its identity is the
+   * one stored with the session. */
+  if (c->resumed) {
+    c->state = ST_C_WAIT_FINISHED;
+    return mt_client_resumed_peer(c) == 0 ? 0 : mt_fail(c, MUTLS_E_NOMEM, ALERT_INTERNAL_ERROR, "out of memory");
   }
   c->state = ST_C_WAIT_CERT_CR;
   return 0;
@@ -415,12 +432,19 @@ static int handle_finished(mutls_conn *c, const uint8_t *body, size_t len, const
       mt_set_read_key(c, c->s_ap) != 0)
     return mt_fail(c, MUTLS_E_INTERNAL, ALERT_INTERNAL_ERROR, "deriving traffic keys failed");
   if (send_client_flight(c) != 0) return -1;
-  if (mt_set_write_key(c, c->c_ap) != 0)
+  /* The transcript now ends with our Finished: what tickets derive from. */
+  if (mt_ks_resumption(c) != 0 || mt_set_write_key(c, c->c_ap) != 0)
     return mt_fail(c, MUTLS_E_INTERNAL, ALERT_INTERNAL_ERROR, "deriving traffic keys failed");
   mt_wipe(c->c_hs, sizeof c->c_hs);
   mt_wipe(c->s_hs, sizeof c->s_hs);
-  c->state = ST_CONNECTED;
+  mt_wipe(c->secret, sizeof c->secret);
   c->established = 1;
+  if (c->cfg->confirm_ms) {
+    c->state = ST_C_WAIT_CONFIRM;
+    c->confirm_deadline = mt_now_ms() + c->cfg->confirm_ms;
+  } else {
+    c->state = ST_CONNECTED;
+  }
   return 0;
 }
 

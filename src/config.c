@@ -60,7 +60,12 @@ mutls_config *mutls_config_new(void) {
   memcpy(cfg->schemes, schemes, sizeof schemes);
   cfg->n_schemes = 6;
   pthread_mutex_init(&cfg->keylog_lock, NULL);
-  if (encode_certificate_request(cfg) != MUTLS_OK) {
+  pthread_mutex_init(&cfg->lock, NULL);
+  cfg->tickets = 1;
+  cfg->ticket_lifetime = 7200;
+  cfg->ticket_keys = mt_ticket_keys_new();
+  cfg->cache = mt_session_cache_new(256);
+  if (!cfg->ticket_keys || !cfg->cache || encode_certificate_request(cfg) != MUTLS_OK) {
     mutls_config_free(cfg);
     return NULL;
   }
@@ -87,7 +92,12 @@ void mutls_config_free(mutls_config *cfg) {
   mt_trust_free(cfg->client_trust);
   mt_policy_free(&cfg->policy);
   if (cfg->keylog) fclose(cfg->keylog);
+  mt_crls_free(cfg->crls);
+  for (size_t i = 0; i < cfg->n_crl_files; i++) free(cfg->crl_files[i]);
+  mt_ticket_keys_free(cfg->ticket_keys);
+  mt_session_cache_free(cfg->cache);
   pthread_mutex_destroy(&cfg->keylog_lock);
+  pthread_mutex_destroy(&cfg->lock);
   free(cfg);
 }
 
@@ -361,5 +371,114 @@ int mutls_config_set_keylog_file(mutls_config *cfg, const char *path) {
   }
   if (cfg->keylog) fclose(cfg->keylog);
   cfg->keylog = f;
+  return MUTLS_OK;
+}
+
+/* ---- revocation ------------------------------------------------------------------ */
+static mt_crls *load_crls(mutls_config *cfg, const char *const *paths, size_t n) {
+  char why[400];
+  mt_crls *crls = mt_crls_load_files(paths, n, why, sizeof why);
+  if (!crls) cfg_err(cfg, MUTLS_E_CONFIG, "%s", why);
+  return crls;
+}
+
+/* Setters keep the file list so that adding one more reloads them all. */
+int mutls_config_add_crl_file(mutls_config *cfg, const char *path) {
+  if (!cfg_writable(cfg)) return MUTLS_ERR;
+  if (!path || cfg->n_crl_files == MT_MAX_CRL_FILES)
+    return cfg_err(cfg, MUTLS_E_CONFIG, "at most %d CRL files fit in one config", MT_MAX_CRL_FILES);
+  char *copy = strdup(path);
+  if (!copy) return cfg_err(cfg, MUTLS_E_NOMEM, "out of memory");
+  cfg->crl_files[cfg->n_crl_files++] = copy;
+  mt_crls *crls = load_crls(cfg, (const char *const *)cfg->crl_files, cfg->n_crl_files);
+  if (!crls) {
+    free(cfg->crl_files[--cfg->n_crl_files]);
+    return MUTLS_ERR;
+  }
+  mt_crls_free(cfg->crls);
+  cfg->crls = crls;
+  return MUTLS_OK;
+}
+
+int mutls_config_set_crl_check(mutls_config *cfg, int whole_chain, int soft_fail) {
+  if (!cfg_writable(cfg)) return MUTLS_ERR;
+  cfg->crl_whole_chain = whole_chain ? 1 : 0;
+  cfg->crl_soft_fail = soft_fail ? 1 : 0;
+  return MUTLS_OK;
+}
+
+int mutls_config_reload_crls(mutls_config *cfg, const char *const *paths, size_t n) {
+  if (!cfg || !paths || n == 0) return MUTLS_ERR;
+  mt_crls *crls = load_crls(cfg, paths, n);
+  if (!crls) return MUTLS_ERR;
+  pthread_mutex_lock(&cfg->lock);
+  mt_crls *old = cfg->crls;
+  cfg->crls = crls;
+  pthread_mutex_unlock(&cfg->lock);
+  mt_crls_free(old); /* connections verifying right now hold their own reference */
+  return MUTLS_OK;
+}
+
+/* ---- resumption ------------------------------------------------------------------ */
+int mutls_config_set_tickets(mutls_config *cfg, unsigned count, unsigned lifetime_s) {
+  if (!cfg_writable(cfg)) return MUTLS_ERR;
+  if (count > 8 || lifetime_s > 604800)
+    return cfg_err(cfg, MUTLS_E_CONFIG,
+                   "at most 8 tickets per handshake, each for at most 604800 s (RFC 8446 4.6.1)");
+  cfg->tickets = count;
+  cfg->ticket_lifetime = lifetime_s;
+  return MUTLS_OK;
+}
+
+int mutls_config_set_ticket_rotation(mutls_config *cfg, unsigned rotate_s, unsigned grace_s) {
+  if (!cfg || !rotate_s) return MUTLS_ERR;
+  mt_ticket_keys_schedule(cfg->ticket_keys, rotate_s, grace_s);
+  return MUTLS_OK;
+}
+
+int mutls_config_set_ticket_key_file(mutls_config *cfg, const char *path) {
+  char why[400];
+  if (!cfg_writable(cfg)) return MUTLS_ERR;
+  if (mt_ticket_keys_load(cfg->ticket_keys, path, why, sizeof why) != 0)
+    return cfg_err(cfg, MUTLS_E_CONFIG, "%s", why);
+  return MUTLS_OK;
+}
+
+int mutls_config_rotate_ticket_keys(mutls_config *cfg) {
+  if (!cfg) return MUTLS_ERR;
+  mt_ticket_keys_rotate(cfg->ticket_keys);
+  return MUTLS_OK;
+}
+
+int mutls_config_set_single_use_tickets(mutls_config *cfg, int on) {
+  if (!cfg_writable(cfg)) return MUTLS_ERR;
+  mt_ticket_keys_single_use(cfg->ticket_keys, on);
+  return MUTLS_OK;
+}
+
+int mutls_config_set_psk_ke(mutls_config *cfg, int on) {
+  if (!cfg_writable(cfg)) return MUTLS_ERR;
+  cfg->psk_ke = on ? 1 : 0;
+  return MUTLS_OK;
+}
+
+int mutls_config_set_session_cache(mutls_config *cfg, unsigned max_names) {
+  if (!cfg_writable(cfg)) return MUTLS_ERR;
+  mt_session_cache *sc = max_names ? mt_session_cache_new(max_names) : NULL;
+  if (max_names && !sc) return cfg_err(cfg, MUTLS_E_NOMEM, "out of memory");
+  mt_session_cache_free(cfg->cache);
+  cfg->cache = sc;
+  return MUTLS_OK;
+}
+
+int mutls_config_set_post_handshake_auth(mutls_config *cfg, int on) {
+  if (!cfg_writable(cfg)) return MUTLS_ERR;
+  cfg->post_handshake_auth = on ? 1 : 0;
+  return MUTLS_OK;
+}
+
+int mutls_config_set_confirm(mutls_config *cfg, unsigned timeout_ms) {
+  if (!cfg_writable(cfg)) return MUTLS_ERR;
+  cfg->confirm_ms = timeout_ms;
   return MUTLS_OK;
 }

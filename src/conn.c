@@ -1,6 +1,7 @@
 /* conn.c - the connection object and its sans-I/O API. */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "internal.h"
 
@@ -60,6 +61,8 @@ void mutls_conn_free(mutls_conn *c) {
   mt_hash_free(c->th);
   mt_kex_free(c->kex);
   mt_peer_free(c->peer);
+  mt_session_free(c->offer);
+  mt_session_free(c->received);
   free(c->cookie);
   free(c->cr_context);
   mt_wipe(c->in, MT_MAX_RECORD);
@@ -67,6 +70,12 @@ void mutls_conn_free(mutls_conn *c) {
   mutls_config_free(c->cfg);
   mt_wipe(c, sizeof *c);
   free(c);
+}
+
+int64_t mt_now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 int mt_fail(mutls_conn *c, mutls_error code, int alert, const char *fmt, ...) {
@@ -225,6 +234,8 @@ int mutls_conn_write(mutls_conn *c, const void *buf, size_t len) {
     return MUTLS_ERR;
   }
   if (len == 0) return 0;
+  uint64_t limit = c->test.key_update_after ? c->test.key_update_after : MT_KEY_UPDATE_AFTER;
+  if (c->wr.seq >= limit && mt_send_key_update(c, 0) != 0) return MUTLS_ERR;
   if (mt_record_write(c, CT_APPLICATION_DATA, buf, len) != 0) {
     mt_fail(c, MUTLS_E_NOMEM, ALERT_INTERNAL_ERROR, "out of memory queueing application data");
     return MUTLS_ERR;
@@ -255,6 +266,19 @@ const char *mutls_conn_server_name(const mutls_conn *c) {
   return c->server_name[0] ? c->server_name : NULL;
 }
 int mutls_conn_used_hrr(const mutls_conn *c) { return c->hrr; }
+int mutls_conn_resumed(const mutls_conn *c) { return c->resumed; }
+int mutls_conn_confirmed(const mutls_conn *c) { return c->confirmed; }
+
+int mutls_conn_skip_confirm(mutls_conn *c) {
+  if (c->state != ST_C_WAIT_CONFIRM) return MUTLS_ERR;
+  c->state = ST_CONNECTED;
+  snprintf(c->notice, sizeof c->notice,
+           "not confirmed: the server sent nothing within %u ms after the handshake, so whether "
+           "it accepted our certificate is unknown until it answers (servers that send no "
+           "tickets are never confirmed)",
+           c->cfg->confirm_ms);
+  return MUTLS_OK;
+}
 int mutls_conn_is_server(const mutls_conn *c) { return c->is_server; }
 
 const mutls_peer *mutls_conn_peer(const mutls_conn *c) { return c->peer; }

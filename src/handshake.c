@@ -139,10 +139,32 @@ static int verify_failure(mutls_conn *c, mt_verify_code v, const char *why) {
       {MT_VERIFY_NOT_YET_VALID, MUTLS_E_CERT_NOT_YET_VALID, ALERT_CERTIFICATE_EXPIRED},
       {MT_VERIFY_NAME_MISMATCH, MUTLS_E_CERT_NAME_MISMATCH, ALERT_BAD_CERTIFICATE},
       {MT_VERIFY_BAD_PURPOSE, MUTLS_E_CERT_UNSUPPORTED, ALERT_UNSUPPORTED_CERTIFICATE},
+      {MT_VERIFY_REVOKED, MUTLS_E_CERT_REVOKED, ALERT_CERTIFICATE_REVOKED},
+      {MT_VERIFY_CRL_MISSING, MUTLS_E_CRL_MISSING, ALERT_CERTIFICATE_UNKNOWN},
+      {MT_VERIFY_CRL_STALE, MUTLS_E_CRL_STALE, ALERT_CERTIFICATE_UNKNOWN},
   };
   for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
     if (map[i].v == v) return mt_fail(c, map[i].e, map[i].alert, "%s", why);
   return mt_fail(c, MUTLS_E_CERT_BAD, ALERT_BAD_CERTIFICATE, "%s", why);
+}
+
+/* A server verifies clients against its client CAs only, for clientAuth; a
+ * client verifies the server's chain and name against its trust store. Both
+ * check the CRLs the config holds now. */
+mt_verify_code mt_verify_peer_chain(mutls_conn *c, const mt_chain *chain, char *why, size_t len) {
+  mutls_config *cfg = c->cfg;
+  mt_revocation rev = {NULL, cfg->crl_whole_chain, cfg->crl_soft_fail};
+  if (!c->is_server && !cfg->verify_peer) return MT_VERIFY_OK;
+  pthread_mutex_lock(&cfg->lock);
+  mt_crls *crls = cfg->crls ? mt_crls_ref(cfg->crls) : NULL;
+  pthread_mutex_unlock(&cfg->lock);
+  rev.crls = crls;
+  const char *name = !c->is_server && c->server_name[0] ? c->server_name : NULL;
+  mt_verify_code v = mt_verify_chain_rev(c->is_server ? cfg->client_trust : cfg->trust, chain,
+                                         c->is_server ? MT_PURPOSE_CLIENT : MT_PURPOSE_SERVER,
+                                         name, c->test.verify_time, &rev, why, len);
+  mt_crls_free(crls);
+  return v;
 }
 
 int mt_recv_certificate(mutls_conn *c, const uint8_t *body, size_t len) {
@@ -193,17 +215,10 @@ int mt_recv_certificate(mutls_conn *c, const uint8_t *body, size_t len) {
   }
   mt_chain *chain = mt_chain_from_der(der, der_len, n, why, sizeof why);
   if (!chain) return mt_fail(c, MUTLS_E_CERT_BAD, ALERT_BAD_CERTIFICATE, "%s", why);
-  /* A server verifies clients against its client CAs only, for clientAuth;
-   * a client verifies the server's chain and name against its trust store. */
-  if (c->is_server || c->cfg->verify_peer) {
-    const char *name = !c->is_server && c->server_name[0] ? c->server_name : NULL;
-    mt_verify_code v = mt_verify_chain(c->is_server ? c->cfg->client_trust : c->cfg->trust, chain,
-                                       c->is_server ? MT_PURPOSE_CLIENT : MT_PURPOSE_SERVER, name,
-                                       c->test.verify_time, why, sizeof why);
-    if (v != MT_VERIFY_OK) {
-      mt_chain_free(chain);
-      return verify_failure(c, v, why);
-    }
+  mt_verify_code v = mt_verify_peer_chain(c, chain, why, sizeof why);
+  if (v != MT_VERIFY_OK) {
+    mt_chain_free(chain);
+    return verify_failure(c, v, why);
   }
   if (!(c->peer = mt_peer_new(chain)))
     return mt_fail(c, MUTLS_E_NOMEM, ALERT_INTERNAL_ERROR, "out of memory");

@@ -16,6 +16,11 @@
 #define MT_MAX_GROUPS 3
 #define MT_MAX_SCHEMES 6
 #define MT_MAX_IDENTITIES 8
+#define MT_MAX_CRL_FILES 16
+
+typedef struct mt_ticket_keys mt_ticket_keys; /* ticket.c */
+typedef struct mt_session mt_session;         /* session.c */
+typedef struct mt_session_cache mt_session_cache;
 
 /* A certificate chain, its key, and the Certificate message body encoded
  * once (empty request context, no per-certificate extensions). */
@@ -38,6 +43,21 @@ struct mutls_config {
   uint8_t *cr_msg;
   size_t cr_msg_len;
   mt_policy policy;
+  /* Revocation: the CRL set may be swapped while the config is in use, so
+   * it is read and replaced under lock (each verification takes a ref). */
+  pthread_mutex_t lock;
+  mt_crls *crls;
+  char *crl_files[MT_MAX_CRL_FILES];
+  size_t n_crl_files;
+  int crl_whole_chain, crl_soft_fail;
+  /* Resumption. The ticket keys and the session cache change while the
+   * config is in use; each guards itself. */
+  unsigned tickets, ticket_lifetime;
+  int psk_ke;
+  mt_ticket_keys *ticket_keys;
+  mt_session_cache *cache;
+  int post_handshake_auth;
+  unsigned confirm_ms;
   int verify_peer;
   uint16_t suites[MT_MAX_SUITES];
   size_t n_suites;
@@ -70,6 +90,7 @@ typedef enum {
   ST_C_WAIT_CERT,
   ST_C_WAIT_CV,
   ST_C_WAIT_FINISHED,
+  ST_C_WAIT_CONFIRM, /* finished; waiting for the server's first flight after it */
   /* server */
   ST_S_WAIT_CH,
   ST_S_WAIT_CH2,
@@ -106,7 +127,12 @@ typedef struct {
    * rewrite it in place (up to cap bytes) and returns the new length. */
   size_t (*mutate)(void *arg, uint8_t *msg, size_t len, size_t cap);
   void *mutate_arg;
+  uint64_t key_update_after; /* records before an automatic KeyUpdate */
 } mt_test_inject;
+
+/* 5.5: AES-GCM may protect 2^24.5 full records per key; we update long
+ * before, whatever the suite. */
+#define MT_KEY_UPDATE_AFTER ((uint64_t)1 << 23)
 
 struct mutls_conn {
   mutls_config *cfg;
@@ -143,6 +169,18 @@ struct mutls_conn {
   uint8_t c_hs[MT_MAX_HASH], s_hs[MT_MAX_HASH];
   uint8_t c_ap[MT_MAX_HASH], s_ap[MT_MAX_HASH];
   uint8_t exporter[MT_MAX_HASH];
+  uint8_t res_master[MT_MAX_HASH];
+  /* Resumption: the PSK in use (psk_len 0 for a full handshake). */
+  uint8_t psk[MT_MAX_HASH];
+  size_t psk_len;
+  int resumed;
+  mt_session *offer;    /* client: the session offered (owned) */
+  mt_session *received; /* client: the newest session received (owned) */
+  unsigned tickets_sent;
+  int pha_offered;  /* server: the client offered post_handshake_auth */
+  int pha_pending;  /* server: a post-handshake CertificateRequest awaits its answer */
+  int confirmed;
+  int64_t confirm_deadline; /* ms, CLOCK_REALTIME */
 
   uint8_t client_random[32];
   uint8_t session_id[32];
@@ -183,6 +221,7 @@ void mt_config_freeze(mutls_config *cfg);
 int mt_config_check(const mutls_config *cfg, int as_server, char *why, size_t len);
 
 /* ---- conn.c -------------------------------------------------------------- */
+int64_t mt_now_ms(void);
 /* Records the first failure (later ones keep the first cause), queues the
  * alert (if alert >= 0) and moves the connection to ST_FAILED. Returns -1 so
  * callers can `return mt_fail(...)`. */
@@ -221,6 +260,13 @@ int mt_ks_application(mutls_conn *c);
 int mt_finished_mac(mutls_conn *c, const uint8_t *base, uint8_t *out);
 /* 7.2: next generation of an application traffic secret. */
 int mt_ks_update(mutls_conn *c, uint8_t *secret);
+/* 7.1: resumption_master_secret over the transcript so far. */
+int mt_ks_resumption(mutls_conn *c);
+/* 4.2.11.2: the binder for a PSK over a transcript hash. */
+int mt_ks_binder(mt_hash_alg h, const uint8_t *psk, const uint8_t *thash, uint8_t *out);
+/* 4.6.1: PSK = HKDF-Expand-Label(res_master, "resumption", nonce, Hash.length) */
+int mt_ks_ticket_psk(mt_hash_alg h, const uint8_t *res_master, const uint8_t *nonce,
+                     size_t nonce_len, uint8_t *out);
 
 /* ---- record.c ------------------------------------------------------------- */
 int mt_dir_set(mutls_conn *c, mt_dir *d, const uint8_t *secret, int encrypt);
@@ -236,6 +282,38 @@ int mt_record_recv(mutls_conn *c, const uint8_t *in, size_t len, size_t *used);
  * data waits to be read, or once closed or failed). */
 size_t mt_record_want(const mutls_conn *c);
 
+/* ---- tickets (ticket.c, server) and sessions (session.c, client) ---------- */
+mt_ticket_keys *mt_ticket_keys_new(void);
+void mt_ticket_keys_free(mt_ticket_keys *k);
+int mt_ticket_keys_load(mt_ticket_keys *k, const char *path, char *err, size_t err_len);
+void mt_ticket_keys_rotate(mt_ticket_keys *k);
+void mt_ticket_keys_schedule(mt_ticket_keys *k, unsigned rotate_s, unsigned grace_s);
+void mt_ticket_keys_single_use(mt_ticket_keys *k, int on);
+/* After the client's Finished: sends cfg->tickets NewSessionTickets. */
+int mt_server_send_tickets(mutls_conn *c);
+/* Looks at the ClientHello's pre_shared_key: 1 when a ticket is accepted
+ * (c->psk, c->resumed and the stored client identity are set), 0 when a
+ * full handshake follows, -1 on a fatal error (bad binder...). */
+struct mt_client_hello_s;
+int mt_server_try_psk(mutls_conn *c, const void *client_hello, const uint8_t *msg, size_t mlen);
+
+mt_session_cache *mt_session_cache_new(unsigned max);
+void mt_session_cache_free(mt_session_cache *sc);
+void mt_session_free(mt_session *s);
+/* Client start: the session to offer, from mutls_conn_set_session or the
+ * cache (taken out of it: a ticket is offered once). */
+void mt_client_pick_session(mutls_conn *c);
+/* Appends psk_key_exchange_modes and pre_shared_key (binder zeroed) when a
+ * session is offered; they must be the last extensions. */
+void mt_client_put_psk(mutls_conn *c, mt_writer *w);
+/* Computes the binder over the finished ClientHello msg in place. */
+int mt_client_fill_binder(mutls_conn *c, uint8_t *msg, size_t len);
+/* ServerHello's pre_shared_key: accepts the offered session. */
+int mt_client_accept_psk(mutls_conn *c, mt_reader *body, uint16_t suite);
+int mt_client_recv_ticket(mutls_conn *c, const uint8_t *body, size_t len);
+/* The chain stored with a session, as the peer of a resumed connection. */
+int mt_client_resumed_peer(mutls_conn *c);
+
 /* ---- handshake dispatch (client.c, server.c) ------------------------------ */
 int mt_client_start(mutls_conn *c);
 int mt_client_handle(mutls_conn *c, uint8_t type, const uint8_t *body, size_t len,
@@ -244,6 +322,7 @@ int mt_server_handle(mutls_conn *c, uint8_t type, const uint8_t *body, size_t le
                      const uint8_t *msg, size_t msg_len);
 /* Post-handshake messages (4.6), both sides. */
 int mt_post_handshake(mutls_conn *c, uint8_t type, const uint8_t *body, size_t len);
+int mt_send_key_update(mutls_conn *c, int request_peer);
 
 /* ---- shared handshake steps (handshake.c) ---------------------------------- */
 int mt_send_finished(mutls_conn *c);
@@ -254,6 +333,7 @@ int mt_send_certificate(mutls_conn *c);
 int mt_send_certificate_verify(mutls_conn *c);
 int mt_recv_certificate_verify(mutls_conn *c, const uint8_t *body, size_t len);
 int mt_recv_certificate(mutls_conn *c, const uint8_t *body, size_t len);
+mt_verify_code mt_verify_peer_chain(mutls_conn *c, const mt_chain *chain, char *why, size_t len);
 int mt_random_bytes(mutls_conn *c, uint8_t *out, size_t len);
 int mt_kex_new(mutls_conn *c, uint16_t group);
 /* Explains a received fatal alert as its likely cause. */

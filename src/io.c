@@ -1,6 +1,8 @@
 /* io.c - socket helpers on top of the sans-I/O core: blocking and
  * non-blocking descriptors, want-read / want-write results. */
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -17,13 +19,30 @@ static int io_fail(mutls_conn *c, mutls_error code, const char *what) {
   return MUTLS_ERR;
 }
 
+static int nonblocking(int fd) {
+  int fl = fcntl(fd, F_GETFL);
+  return fl >= 0 && (fl & O_NONBLOCK);
+}
+
+/* EAGAIN on a blocking descriptor means its SO_RCVTIMEO / SO_SNDTIMEO
+ * passed: a timeout, not a want. */
+static int would_block(mutls_conn *c, int want) {
+  char msg[160];
+  if (nonblocking(c->fd)) return want;
+  snprintf(msg, sizeof msg, "the peer %s nothing before the socket's %s timeout passed",
+           want == MUTLS_WANT_READ ? "sent" : "accepted",
+           want == MUTLS_WANT_READ ? "receive" : "send");
+  return io_fail(c, MUTLS_E_TIMEOUT, msg);
+}
+
 int mutls_flush(mutls_conn *c) {
   if (c->fd < 0) return io_fail(c, MUTLS_E_STATE, "no descriptor set (mutls_conn_set_fd)");
   if (c->state == ST_START && !c->is_server) (void)mutls_conn_pending(c);
   while (c->out_off < c->out.len) {
     ssize_t n = send(c->fd, c->out.buf + c->out_off, c->out.len - c->out_off, MSG_NOSIGNAL);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return MUTLS_WANT_WRITE;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+      return would_block(c, MUTLS_WANT_WRITE);
     if (n < 0) {
       char msg[160];
       snprintf(msg, sizeof msg, "writing to the socket failed: %s", strerror(errno));
@@ -45,7 +64,7 @@ static int fill(mutls_conn *c) {
   do {
     n = recv(c->fd, c->in + c->in_len, want, 0);
   } while (n < 0 && errno == EINTR);
-  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return MUTLS_WANT_READ;
+  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return would_block(c, MUTLS_WANT_READ);
   if (n < 0) {
     char msg[160];
     snprintf(msg, sizeof msg, "reading from the socket failed: %s", strerror(errno));
@@ -71,11 +90,28 @@ static int flush_then(mutls_conn *c, int rc) {
   return rc;
 }
 
+/* Confirmation (mutls_config_set_confirm): 1 when there is input to read
+ * before the deadline; 0 once the wait is given up. */
+static int confirm_wait(mutls_conn *c) {
+  for (;;) {
+    int64_t left = c->confirm_deadline - mt_now_ms();
+    if (left <= 0) break;
+    if (nonblocking(c->fd)) return 1; /* the caller polls; we check the clock on return */
+    struct pollfd p = {.fd = c->fd, .events = POLLIN};
+    int r = poll(&p, 1, (int)left);
+    if (r > 0) return 1;
+    if (r == 0 || errno != EINTR) break;
+  }
+  mutls_conn_skip_confirm(c);
+  return 0;
+}
+
 int mutls_handshake(mutls_conn *c) {
   for (;;) {
     int rc = mutls_flush(c);
     if (rc != MUTLS_OK) return flush_then(c, rc);
     if (c->state == ST_CONNECTED) return MUTLS_OK;
+    if (c->state == ST_C_WAIT_CONFIRM && !confirm_wait(c)) continue;
     rc = fill(c);
     if (rc != MUTLS_OK) return flush_then(c, rc);
   }

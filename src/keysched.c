@@ -65,8 +65,9 @@ int mt_ks_handshake(mutls_conn *c, const uint8_t *dhe, size_t dhe_len) {
   mt_hash_alg h = c->suite->hash;
   uint8_t zero[MT_MAX_HASH] = {0}, early[MT_MAX_HASH], salt[MT_MAX_HASH], th[MT_MAX_HASH];
   int rc = -1;
-  /* No PSK: early secret = HKDF-Extract(0, 0). */
-  if (mt_hkdf_extract(h, zero, c->hlen, zero, c->hlen, early) != 0) goto out;
+  /* Early secret = HKDF-Extract(0, PSK), with a zero PSK when there is none. */
+  if (mt_hkdf_extract(h, zero, c->hlen, c->psk_len ? c->psk : zero, c->hlen, early) != 0)
+    goto out;
   if (derived(h, early, salt) != 0) goto out;
   if (mt_hkdf_extract(h, salt, c->hlen, dhe, dhe_len, c->secret) != 0) goto out;
   if (mt_transcript_hash(c, th) != 0) goto out;
@@ -110,6 +111,35 @@ int mt_finished_mac(mutls_conn *c, const uint8_t *base, uint8_t *out) {
     rc = 0;
   mt_wipe(key, sizeof key);
   return rc;
+}
+
+int mt_ks_resumption(mutls_conn *c) {
+  uint8_t th[MT_MAX_HASH];
+  if (mt_transcript_hash(c, th) != 0) return -1;
+  return mt_derive_secret(c->suite->hash, c->secret, "res master", th, c->res_master);
+}
+
+int mt_ks_binder(mt_hash_alg h, const uint8_t *psk, const uint8_t *thash, uint8_t *out) {
+  uint8_t zero[MT_MAX_HASH] = {0}, early[MT_MAX_HASH], empty[MT_MAX_HASH], bk[MT_MAX_HASH],
+                                    fk[MT_MAX_HASH];
+  size_t n = mt_hash_len(h);
+  int rc = -1;
+  /* binder_key = Derive-Secret(Early Secret, "res binder", ""), then the
+   * Finished construction of 4.4.4 over the partial transcript. */
+  if (mt_hkdf_extract(h, zero, n, psk, n, early) == 0 && mt_hash(h, NULL, 0, empty) == 0 &&
+      mt_derive_secret(h, early, "res binder", empty, bk) == 0 &&
+      mt_hkdf_expand_label(h, bk, "finished", NULL, 0, fk, n) == 0 &&
+      mt_hmac(h, fk, n, thash, n, out) == 0)
+    rc = 0;
+  mt_wipe(early, sizeof early);
+  mt_wipe(bk, sizeof bk);
+  mt_wipe(fk, sizeof fk);
+  return rc;
+}
+
+int mt_ks_ticket_psk(mt_hash_alg h, const uint8_t *res_master, const uint8_t *nonce,
+                     size_t nonce_len, uint8_t *out) {
+  return mt_hkdf_expand_label(h, res_master, "resumption", nonce, nonce_len, out, mt_hash_len(h));
 }
 
 int mt_ks_update(mutls_conn *c, uint8_t *secret) {

@@ -66,13 +66,19 @@ static int parse_list(const char *list, uint16_t *out, size_t max, char *bad, si
     size_t len = strcspn(p, ":,");
     uint16_t id;
     if (len == 0 || find(p, len, &id) != 0) {
-      snprintf(bad, bad_len, "%.*s", (int)(len ? len : 1), len ? p : "(empty)");
+      if (len)
+        snprintf(bad, bad_len, "%.*s", (int)len, p);
+      else
+        snprintf(bad, bad_len, "(an empty name)");
       return -1;
     }
     int dup = 0;
     for (size_t i = 0; i < n; i++) dup |= out[i] == id;
     if (!dup) {
-      if (n == max) return -1;
+      if (n == max) {
+        snprintf(bad, bad_len, "(too many names)");
+        return -1;
+      }
       out[n++] = id;
     }
     p += len;
@@ -131,7 +137,7 @@ const char *mutls_error_name(mutls_error e) {
     N(MUTLS_E_BAD_FINISHED) N(MUTLS_E_BAD_SIGNATURE) N(MUTLS_E_CERT_UNTRUSTED)
     N(MUTLS_E_CERT_EXPIRED) N(MUTLS_E_CERT_NOT_YET_VALID) N(MUTLS_E_CERT_NAME_MISMATCH)
     N(MUTLS_E_CERT_BAD) N(MUTLS_E_CERT_UNSUPPORTED) N(MUTLS_E_CERT_MISSING)
-    N(MUTLS_E_ACCESS_DENIED)
+    N(MUTLS_E_ACCESS_DENIED) N(MUTLS_E_CERT_REVOKED) N(MUTLS_E_CRL_MISSING) N(MUTLS_E_CRL_STALE)
     N(MUTLS_E_PEER_ALERT) N(MUTLS_E_TIMEOUT)
 #undef N
   }

@@ -163,8 +163,8 @@ static int process_record(mutls_conn *c) {
     /* 5: a lone 0x01 CCS between the first ClientHello and the peer's
      * Finished is dropped; anything else is unexpected. 5.1: not even that
      * may split a handshake message. */
-    int in_handshake = c->state != ST_CONNECTED && (c->is_server ? c->state != ST_S_WAIT_CH
-                                                                 : c->state != ST_START);
+    int in_handshake = c->state != ST_CONNECTED && c->state != ST_C_WAIT_CONFIRM &&
+                       (c->is_server ? c->state != ST_S_WAIT_CH : c->state != ST_START);
     if (len != 1 || pt[0] != 0x01 || !in_handshake || c->hs_in.len)
       return mt_fail(c, MUTLS_E_UNEXPECTED_MESSAGE, ALERT_UNEXPECTED_MESSAGE,
                      "the peer sent a ChangeCipherSpec record where none is allowed");
@@ -179,6 +179,12 @@ static int process_record(mutls_conn *c) {
   } else if (ct == CT_APPLICATION_DATA) {
     return mt_fail(c, MUTLS_E_UNEXPECTED_MESSAGE, ALERT_UNEXPECTED_MESSAGE,
                    "the peer sent application data before the handshake protected it");
+  }
+  /* Confirmation: the server's first protected flight after our Finished
+   * (a ticket or data) says it accepted us; a refusal is an alert. */
+  if (c->state == ST_C_WAIT_CONFIRM && (ct == CT_HANDSHAKE || ct == CT_APPLICATION_DATA)) {
+    c->state = ST_CONNECTED;
+    c->confirmed = 1;
   }
   /* 5.1: handshake messages may not be interleaved with other types. */
   if (ct != CT_HANDSHAKE && c->hs_in.len)

@@ -242,6 +242,11 @@ static int send_server_hello(mutls_conn *c) {
   mt_w_bytes(&w, c->kex_pub, c->kex_pub_len);
   mt_w_end(&w, k, 2);
   mt_w_end(&w, e, 2);
+  if (c->resumed) { /* 4.2.11: the first (only) identity we consider */
+    mt_w_u16(&w, EXT_PRE_SHARED_KEY);
+    mt_w_u16(&w, 2);
+    mt_w_u16(&w, 0);
+  }
   put_versions_ext(&w);
   mt_w_end(&w, exts, 2);
   mt_hs_end(&w, t);
@@ -270,6 +275,15 @@ static int send_encrypted_extensions(mutls_conn *c) {
   return mt_send_handshake(c, buf, w.len);
 }
 
+/* After EncryptedExtensions, a resumed handshake goes straight to Finished. */
+static int send_resumed_flight(mutls_conn *c) {
+  if (mt_send_finished(c) != 0) return -1;
+  if (mt_ks_application(c) != 0 || mt_set_write_key(c, c->s_ap) != 0)
+    return mt_fail(c, MUTLS_E_INTERNAL, ALERT_INTERNAL_ERROR, "deriving traffic keys failed");
+  c->state = ST_S_WAIT_FINISHED;
+  return 0;
+}
+
 /* ServerHello through Finished, after the group and share are settled. */
 static int send_flight(mutls_conn *c, const mt_reader *share) {
   uint8_t dhe[MT_MAX_KEX_SECRET];
@@ -291,7 +305,9 @@ static int send_flight(mutls_conn *c, const mt_reader *share) {
   if (mt_set_write_key(c, c->s_hs) != 0 || mt_set_read_key(c, c->c_hs) != 0)
     return mt_fail(c, MUTLS_E_INTERNAL, ALERT_INTERNAL_ERROR, "installing keys failed");
   if (send_encrypted_extensions(c) != 0) return -1;
-  /* 4.3.2: ask for the client's certificate, naming the CAs we accept. */
+  /* 4.3.2: ask for the client's certificate, naming the CAs we accept; a
+   * resumed handshake authenticates with the PSK alone (and MUST NOT ask). */
+  if (c->resumed) return send_resumed_flight(c);
   c->cert_requested = c->cfg->client_auth >= MUTLS_CLIENT_AUTH_OPTIONAL;
   if (c->cert_requested && (c->test.cr_msg ? mt_send_handshake(c, c->test.cr_msg, c->test.cr_msg_len)
                                             : mt_send_handshake(c, c->cfg->cr_msg, c->cfg->cr_msg_len)) != 0)
@@ -348,6 +364,10 @@ static int handle_client_hello(mutls_conn *c, const uint8_t *body, size_t len,
     if (mt_transcript_start(c) != 0)
       return mt_fail(c, MUTLS_E_INTERNAL, ALERT_INTERNAL_ERROR, "hashing the transcript failed");
   }
+  /* 4.2.11: a ticket is judged (binder included) before the hello joins the
+   * transcript; only a hello we answer with a ServerHello can resume. */
+  if (k.share.len && mt_server_try_psk(c, &ch, msg, mlen) < 0) return -1;
+  c->pha_offered = mt_exts_find(&ch.exts, EXT_POST_HANDSHAKE_AUTH) != NULL;
   if (mt_transcript_add(c, msg, mlen) != 0)
     return mt_fail(c, MUTLS_E_INTERNAL, ALERT_INTERNAL_ERROR, "hashing the transcript failed");
   if (!k.share.len) {
@@ -369,7 +389,11 @@ static int handle_client_finished(mutls_conn *c, const uint8_t *body, size_t len
   mt_wipe(c->s_hs, sizeof c->s_hs);
   c->state = ST_CONNECTED;
   c->established = 1;
-  return 0;
+  /* Tickets go out at once: a client waiting for confirmation gets it
+   * without another round trip. */
+  int rc = mt_server_send_tickets(c);
+  mt_wipe(c->secret, sizeof c->secret);
+  return rc;
 }
 
 int mt_server_handle(mutls_conn *c, uint8_t type, const uint8_t *body, size_t len,

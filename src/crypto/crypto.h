@@ -38,6 +38,9 @@ mt_hash_ctx *mt_hash_new(mt_hash_alg alg); /* NULL on failure */
 int mt_hash_update(mt_hash_ctx *h, const uint8_t *in, size_t len);
 /* Digest of everything so far, without ending the context. */
 int mt_hash_peek(const mt_hash_ctx *h, uint8_t *out);
+/* Digest of everything so far followed by extra, without changing the
+ * context (PSK binders hash a transcript plus a partial ClientHello). */
+int mt_hash_peek_with(const mt_hash_ctx *h, const uint8_t *extra, size_t len, uint8_t *out);
 void mt_hash_free(mt_hash_ctx *h); /* NULL is fine */
 
 int mt_hmac(mt_hash_alg alg, const uint8_t *key, size_t key_len,
@@ -160,6 +163,23 @@ typedef struct mt_trust mt_trust;
 mt_trust *mt_trust_load_file(const char *path, char *err, size_t err_len);
 void mt_trust_free(mt_trust *t);
 
+/* ---- revocation (CRLs) ------------------------------------------------------ */
+/* A set of CRLs loaded from PEM or DER files; immutable and reference
+ * counted, so a new set can be swapped in while connections use the old. */
+typedef struct mt_crls mt_crls;
+/* Loads every CRL from each file (PEM with one or more CRLs, or one DER).
+ * Returns NULL and a sentence naming the file on failure. Signatures are
+ * checked at verification time, against the trust store in use. */
+mt_crls *mt_crls_load_files(const char *const *paths, size_t n, char *err, size_t err_len);
+mt_crls *mt_crls_ref(mt_crls *c);
+void mt_crls_free(mt_crls *c); /* drops one reference; NULL ok */
+
+typedef struct {
+  const mt_crls *crls; /* NULL: no revocation checking */
+  int whole_chain;     /* 0: the leaf only; 1: every certificate but the anchor */
+  int soft_fail;       /* 1: a missing or stale CRL is accepted, not an error */
+} mt_revocation;
+
 /* Outcome of chain verification: a code, and one sentence that names the
  * cause with its specifics (dates, names) and, where one exists, the fix. */
 typedef enum {
@@ -171,6 +191,9 @@ typedef enum {
   MT_VERIFY_BAD_PURPOSE,   /* EKU / key usage forbid this use -> unsupported_certificate */
   MT_VERIFY_BAD_SIGNATURE, /* a certificate's signature is wrong -> bad_certificate */
   MT_VERIFY_CHAIN_TOO_LONG,/* -> bad_certificate */
+  MT_VERIFY_REVOKED,       /* listed in a CRL             -> certificate_revoked */
+  MT_VERIFY_CRL_MISSING,   /* no CRL for an issuer that needs one -> certificate_unknown */
+  MT_VERIFY_CRL_STALE,     /* the CRL's nextUpdate has passed -> certificate_unknown */
   MT_VERIFY_OTHER          /* anything else -> bad_certificate */
 } mt_verify_code;
 
@@ -184,6 +207,12 @@ typedef enum { MT_PURPOSE_SERVER = 0, MT_PURPOSE_CLIENT = 1 } mt_purpose;
 mt_verify_code mt_verify_chain(const mt_trust *trust, const mt_chain *chain,
                                mt_purpose purpose, const char *name,
                                time_t now, char *why, size_t why_len);
+/* The same, with revocation checking as rev says (rev may be NULL). A
+ * revoked certificate's sentence names it, its serial, the revocation date
+ * and reason; a missing CRL names the issuer; a stale one its nextUpdate. */
+mt_verify_code mt_verify_chain_rev(const mt_trust *trust, const mt_chain *chain,
+                                   mt_purpose purpose, const char *name, time_t now,
+                                   const mt_revocation *rev, char *why, size_t why_len);
 
 /* ---- identities (mutual TLS) ----------------------------------------------- */
 /* Subject alternative names of the leaf, one kind at a time. */

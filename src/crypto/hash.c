@@ -69,6 +69,17 @@ int mt_hash_peek(const mt_hash_ctx *h, uint8_t *out) {
   return 0;
 }
 
+int mt_hash_peek_with(const mt_hash_ctx *h, const uint8_t *extra, size_t len, uint8_t *out) {
+  if (h == NULL) return -1;
+  if (EVP_MD_CTX_copy_ex(h->scratch, h->md) != 1 ||
+      (len && EVP_DigestUpdate(h->scratch, extra, len) != 1) ||
+      EVP_DigestFinal_ex(h->scratch, out, NULL) != 1) {
+    ERR_clear_error();
+    return -1;
+  }
+  return 0;
+}
+
 void mt_hash_free(mt_hash_ctx *h) {
   if (h == NULL) return;
   EVP_MD_CTX_free(h->md); /* resets (and so clears) the state first */

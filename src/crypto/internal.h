@@ -47,6 +47,10 @@ struct mt_pkey {
   mt_key_kind kind;
 };
 
+/* The CRLs of a set (crl.c), for X509_STORE_CTX_set0_crls; owned by the
+ * set and never changed after load. NULL for a NULL set. */
+STACK_OF(X509_CRL) * mt_crls_stack(const mt_crls *c);
+
 /* Reads a whole (small) file into a malloc'd buffer. On failure writes a
  * sentence naming what (e.g. "key file") and the path. */
 uint8_t *mt_read_small_file(const char *what, const char *path, size_t *len, char *err,

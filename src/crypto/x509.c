@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include <openssl/bio.h>
+#include <openssl/bn.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
@@ -734,6 +735,12 @@ static mt_verify_code map_verify_error(int e) {
   case X509_V_ERR_UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY: return MT_VERIFY_BAD_SIGNATURE;
   case X509_V_ERR_CERT_CHAIN_TOO_LONG:
   case X509_V_ERR_PATH_LENGTH_EXCEEDED: return MT_VERIFY_CHAIN_TOO_LONG;
+  case X509_V_ERR_CERT_REVOKED: return MT_VERIFY_REVOKED;
+  case X509_V_ERR_UNABLE_TO_GET_CRL: return MT_VERIFY_CRL_MISSING;
+  case X509_V_ERR_CRL_HAS_EXPIRED: return MT_VERIFY_CRL_STALE;
+  /* The other CRL errors (bad signature, not yet valid, no issuer for the
+   * CRL, ...) are about a CRL we were given, not about the peer's
+   * certificate: MT_VERIFY_OTHER, with a sentence from explain_crl. */
   default: return MT_VERIFY_OTHER;
   }
 }
@@ -745,11 +752,21 @@ static void describe(X509 *x, char *out, size_t len) {
   if (out[0] == '\0') snprintf(out, len, "(no subject and no names)");
 }
 
+/* What the verify callback saw while CRLs were checked (see crl_verify_cb). */
+struct rev_state {
+  const mt_crls *crls;
+  int soft_fail;
+  X509_CRL *crl;       /* referenced: the CRL of the error that ended verification */
+  int soft_err;        /* the first CRL error soft-fail let pass, or X509_V_OK */
+  char soft_from[256]; /* whose CRL that was */
+};
+
 struct why_ctx {
   int err, depth;
   X509 *leaf, *cur; /* cur: the certificate the error is about */
   mt_purpose purpose;
   const char *name;
+  const struct rev_state *rev; /* NULL when no CRL was checked */
   char leaf_s[256], cur_s[256];
 };
 
@@ -818,11 +835,166 @@ static void explain_purpose(const struct why_ctx *w, char *why, size_t len) {
              w->leaf_s, role);
 }
 
+/* ---- revocation sentences ---- */
+
+/* RFC 5280 5.3.1 CRLReason, by value; 7 is not used. */
+static const char *const crl_reasons[] = {
+    "unspecified",   "keyCompromise",        "cACompromise",    "affiliationChanged",
+    "superseded",    "cessationOfOperation", "certificateHold", NULL,
+    "removeFromCRL", "privilegeWithdrawn",   "aACompromise"};
+
+/* The reason code of a CRL entry as its RFC 5280 name, or NULL if the entry
+ * has none (or one we do not know). */
+static const char *revocation_reason(const X509_REVOKED *r) {
+  ASN1_ENUMERATED *e = X509_REVOKED_get_ext_d2i(r, NID_crl_reason, NULL, NULL);
+  long v = e != NULL ? ASN1_ENUMERATED_get(e) : -1;
+  ASN1_ENUMERATED_free(e);
+  ERR_clear_error();
+  if (v < 0 || v >= (long)(sizeof(crl_reasons) / sizeof(crl_reasons[0]))) return NULL;
+  return crl_reasons[v];
+}
+
+/* "0x15", as `openssl x509 -serial` prints it after the 0x. */
+static void serial_text(X509 *x, char *out, size_t len) {
+  BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), NULL);
+  char *hex = bn != NULL ? BN_bn2hex(bn) : NULL;
+  if (hex == NULL)
+    snprintf(out, len, "unreadable");
+  else if (hex[0] == '-')
+    snprintf(out, len, "-0x%s", hex + 1);
+  else
+    snprintf(out, len, "0x%s", hex);
+  OPENSSL_free(hex);
+  BN_free(bn);
+  ERR_clear_error();
+}
+
+/* Who issued the CRL the error is about: the CRL's issuer, or when no CRL
+ * was found, the issuer of the certificate being checked. */
+static void crl_issuer_text(const struct why_ctx *w, char *out, size_t len) {
+  X509_CRL *crl = w->rev ? w->rev->crl : NULL;
+  name_text(crl ? X509_CRL_get_issuer(crl) : X509_get_issuer_name(w->cur), out, len);
+}
+
+/* The entry for x in the CRL the callback kept or, when it kept none, in
+ * the first CRL of the set that lists x. libcrypto forgets the CRL it is
+ * checking once it has checked that CRL's dates the long way (when it has
+ * no better CRL than a stale one), so the callback cannot always keep it. */
+static X509_REVOKED *revoked_entry(const struct rev_state *st, X509 *x) {
+  X509_REVOKED *r = NULL;
+  if (st == NULL) return NULL;
+  /* get0_by_cert matches the CRL's issuer with x's as well as the serial. */
+  if (st->crl != NULL && X509_CRL_get0_by_cert(st->crl, &r, x) == 1) return r;
+  STACK_OF(X509_CRL) *sk = mt_crls_stack(st->crls);
+  for (int i = 0; i < sk_X509_CRL_num(sk); i++)
+    if (X509_CRL_get0_by_cert(sk_X509_CRL_value(sk, i), &r, x) == 1) return r;
+  return NULL;
+}
+
+static void explain_revoked(const struct why_ctx *w, char *why, size_t len) {
+  const char *who = w->depth == 0 ? "the certificate for" : "the CA certificate";
+  char serial[96], date[64], from[256];
+  serial_text(w->cur, serial, sizeof(serial));
+  X509_REVOKED *r = revoked_entry(w->rev, w->cur);
+  ERR_clear_error();
+  if (r == NULL) {
+    crl_issuer_text(w, from, sizeof(from));
+    snprintf(why, len, "%s %s (serial %s) was revoked by the CRL from %s; issue a new one", who,
+             w->cur_s, serial, from);
+    return;
+  }
+  const char *reason = revocation_reason(r);
+  time_text(X509_REVOKED_get0_revocationDate(r), date, sizeof(date));
+  snprintf(why, len, "%s %s (serial %s) was revoked on %s%s%s%s; issue a new one", who, w->cur_s,
+           serial, date, reason ? " (" : "", reason ? reason : "", reason ? ")" : "");
+}
+
+/* MT_VERIFY_CRL_MISSING and MT_VERIFY_CRL_STALE. */
+static void explain_crl_state(const struct why_ctx *w, mt_verify_code code, char *why, size_t len) {
+  char from[256], date[64];
+  crl_issuer_text(w, from, sizeof(from));
+  if (code == MT_VERIFY_CRL_MISSING) {
+    snprintf(why, len,
+             "no CRL from %s was loaded, so the revocation of %s cannot be checked; add that "
+             "CA's CRL (--crl) or allow soft-fail",
+             from, w->cur_s);
+    return;
+  }
+  X509_CRL *crl = w->rev ? w->rev->crl : NULL;
+  time_text(crl ? X509_CRL_get0_nextUpdate(crl) : NULL, date, sizeof(date));
+  snprintf(why, len, "the CRL from %s is stale: its nextUpdate was %s; fetch a fresh one", from,
+           date);
+}
+
+/* The CRL errors that are MT_VERIFY_OTHER. Returns 0 if w->err is none of
+ * them. */
+static int explain_crl(const struct why_ctx *w, char *why, size_t len) {
+  char from[256], what[128], date[64];
+  const char *fix;
+  X509_CRL *crl = w->rev ? w->rev->crl : NULL;
+  switch (w->err) {
+  case X509_V_ERR_CRL_SIGNATURE_FAILURE:
+  case X509_V_ERR_UNABLE_TO_DECRYPT_CRL_SIGNATURE:
+    snprintf(what, sizeof(what), "does not verify with that CA's key");
+    fix = "it is corrupt or was signed by another CA of that name: replace it";
+    break;
+  case X509_V_ERR_CRL_NOT_YET_VALID:
+    time_text(crl ? X509_CRL_get0_lastUpdate(crl) : NULL, date, sizeof(date));
+    snprintf(what, sizeof(what), "is not valid until %s (its lastUpdate)", date);
+    fix = "check the clock or the CRL";
+    break;
+  case X509_V_ERR_ERROR_IN_CRL_LAST_UPDATE_FIELD:
+  case X509_V_ERR_ERROR_IN_CRL_NEXT_UPDATE_FIELD:
+    snprintf(what, sizeof(what), "has a malformed lastUpdate or nextUpdate");
+    fix = "replace it";
+    break;
+  case X509_V_ERR_UNABLE_TO_GET_CRL_ISSUER:
+    snprintf(what, sizeof(what),
+             "was signed by a CA that is in neither the chain nor the trust store");
+    fix = "add that CA to the trust file";
+    break;
+  case X509_V_ERR_KEYUSAGE_NO_CRL_SIGN:
+    snprintf(what, sizeof(what), "was signed by a CA whose key usage lacks cRLSign");
+    fix = "reissue that CA with cRLSign";
+    break;
+  case X509_V_ERR_UNHANDLED_CRITICAL_CRL_EXTENSION:
+    snprintf(what, sizeof(what), "has a critical extension mutls does not understand");
+    fix = "use a complete CRL signed by the CA itself";
+    break;
+  case X509_V_ERR_DIFFERENT_CRL_SCOPE:
+  case X509_V_ERR_CRL_PATH_VALIDATION_ERROR:
+    snprintf(what, sizeof(what), "cannot be used (%s)", X509_verify_cert_error_string(w->err));
+    fix = "use a complete CRL signed by the CA itself";
+    break;
+  default: return 0;
+  }
+  crl_issuer_text(w, from, sizeof(from));
+  snprintf(why, len, "the CRL from %s %s, so the revocation of %s cannot be checked; %s", from,
+           what, w->cur_s, fix);
+  return 1;
+}
+
+/* MT_VERIFY_OK, saying when soft-fail let a missing or stale CRL pass. */
+static void explain_ok(const struct why_ctx *w, char *why, size_t len) {
+  int soft = w->rev ? w->rev->soft_err : X509_V_OK;
+  if (soft == X509_V_ERR_UNABLE_TO_GET_CRL)
+    snprintf(why, len,
+             "the certificate for %s is valid, but its chain was not fully checked for "
+             "revocation: no CRL from %s was loaded (soft-fail)",
+             w->leaf_s, w->rev->soft_from);
+  else if (soft == X509_V_ERR_CRL_HAS_EXPIRED)
+    snprintf(why, len,
+             "the certificate for %s is valid, checked against a stale CRL from %s (soft-fail)",
+             w->leaf_s, w->rev->soft_from);
+  else
+    snprintf(why, len, "the certificate for %s is valid", w->leaf_s);
+}
+
 static void explain(const struct why_ctx *w, mt_verify_code code, char *why, size_t len) {
   char date[64], sans[512];
   const char *who = w->depth == 0 ? "the certificate for" : "the CA certificate";
   switch (code) {
-  case MT_VERIFY_OK: snprintf(why, len, "the certificate for %s is valid", w->leaf_s); return;
+  case MT_VERIFY_OK: explain_ok(w, why, len); return;
   case MT_VERIFY_UNTRUSTED: explain_untrusted(w, why, len); return;
   case MT_VERIFY_EXPIRED:
     time_text(X509_get0_notAfter(w->cur), date, sizeof(date));
@@ -859,8 +1031,12 @@ static void explain(const struct why_ctx *w, mt_verify_code code, char *why, siz
                "intermediate CA directly",
                w->leaf_s, MT_MAX_CHAIN);
     return;
+  case MT_VERIFY_REVOKED: explain_revoked(w, why, len); return;
+  case MT_VERIFY_CRL_MISSING:
+  case MT_VERIFY_CRL_STALE: explain_crl_state(w, code, why, len); return;
   case MT_VERIFY_OTHER: break;
   }
+  if (explain_crl(w, why, len)) return;
   switch (w->err) {
   case X509_V_ERR_INVALID_CA:
     snprintf(why, len,
@@ -915,8 +1091,105 @@ static int set_params(X509_STORE_CTX *ctx, const mt_chain *chain, mt_purpose pur
   return X509_VERIFY_PARAM_set1_host(vp, name, n) == 1 ? 0 : -1;
 }
 
+/* Every error raised while checking one certificate against CRLs. */
+static int is_crl_error(int e) {
+  switch (e) {
+  case X509_V_ERR_UNABLE_TO_GET_CRL:
+  case X509_V_ERR_UNABLE_TO_DECRYPT_CRL_SIGNATURE:
+  case X509_V_ERR_CRL_SIGNATURE_FAILURE:
+  case X509_V_ERR_CRL_NOT_YET_VALID:
+  case X509_V_ERR_CRL_HAS_EXPIRED:
+  case X509_V_ERR_ERROR_IN_CRL_LAST_UPDATE_FIELD:
+  case X509_V_ERR_ERROR_IN_CRL_NEXT_UPDATE_FIELD:
+  case X509_V_ERR_CERT_REVOKED:
+  case X509_V_ERR_UNABLE_TO_GET_CRL_ISSUER:
+  case X509_V_ERR_KEYUSAGE_NO_CRL_SIGN:
+  case X509_V_ERR_UNHANDLED_CRITICAL_CRL_EXTENSION:
+  case X509_V_ERR_DIFFERENT_CRL_SCOPE:
+  case X509_V_ERR_CRL_PATH_VALIDATION_ERROR: return 1;
+  }
+  return 0;
+}
+
+/* The verify callback while CRLs are checked: libcrypto calls it at each
+ * error, and verification goes on only if it returns 1. It lets exactly
+ * these errors pass, and no other:
+ *  - a CRL error about the trust anchor itself: the anchor is trusted because
+ *    the trust file names it (crypto.h: "every certificate but the anchor"),
+ *    while libcrypto's CRL_CHECK_ALL would want a CRL for it too;
+ *  - with soft_fail, a missing CRL or one past its nextUpdate. A stale CRL is
+ *    still used, so a certificate it lists is still revoked.
+ * On any other error it keeps the CRL involved, for the sentence. */
+static int crl_verify_cb(int ok, X509_STORE_CTX *ctx) {
+  /* The app data slot is ours: mt_verify_chain_rev made this context. The
+   * context libcrypto makes to verify a CRL issuer's own path carries none,
+   * and its errors pass through untouched. */
+  struct rev_state *st = X509_STORE_CTX_get_app_data(ctx);
+  if (ok || st == NULL) return ok;
+  int e = X509_STORE_CTX_get_error(ctx);
+  STACK_OF(X509) *chain = X509_STORE_CTX_get0_chain(ctx);
+  int anchor = chain != NULL && X509_STORE_CTX_get_error_depth(ctx) == sk_X509_num(chain) - 1;
+  int soft =
+      st->soft_fail && (e == X509_V_ERR_UNABLE_TO_GET_CRL || e == X509_V_ERR_CRL_HAS_EXPIRED);
+  if (anchor && is_crl_error(e)) {
+    X509_STORE_CTX_set_error(ctx, X509_V_OK);
+    return 1;
+  }
+  if (soft) {
+    if (st->soft_err == X509_V_OK) {
+      X509 *x = X509_STORE_CTX_get_current_cert(ctx);
+      st->soft_err = e;
+      name_text(x ? X509_get_issuer_name(x) : NULL, st->soft_from, sizeof(st->soft_from));
+    }
+    X509_STORE_CTX_set_error(ctx, X509_V_OK);
+    return 1;
+  }
+  X509_CRL *crl = X509_STORE_CTX_get0_current_crl(ctx);
+  if (crl != NULL && X509_CRL_up_ref(crl) == 1) {
+    X509_CRL_free(st->crl);
+    st->crl = crl;
+  }
+  return 0;
+}
+
+/* Turns CRL checking on in ctx as rev says; st is the callback's state. */
+static int set_revocation(X509_STORE_CTX *ctx, const mt_revocation *rev, struct rev_state *st) {
+  /* set0: the set keeps the CRLs and outlives ctx. libcrypto wants a
+   * non-const stack but only reads it (entries were sorted at load). */
+  X509_STORE_CTX_set0_crls(ctx, mt_crls_stack(rev->crls));
+  unsigned long flags = X509_V_FLAG_CRL_CHECK;
+  if (rev->whole_chain) flags |= X509_V_FLAG_CRL_CHECK_ALL;
+  if (X509_VERIFY_PARAM_set_flags(X509_STORE_CTX_get0_param(ctx), flags) != 1) return -1;
+  st->crls = rev->crls;
+  st->soft_fail = rev->soft_fail != 0;
+  X509_STORE_CTX_set_verify_cb(ctx, crl_verify_cb);
+  return X509_STORE_CTX_set_app_data(ctx, st) == 1 ? 0 : -1;
+}
+
+/* Runs the verification set up in ctx and explains its outcome. */
+static mt_verify_code run_verify(X509_STORE_CTX *ctx, struct why_ctx *w, char *why,
+                                 size_t why_len) {
+  int r = X509_verify_cert(ctx);
+  w->err = X509_STORE_CTX_get_error(ctx);
+  if (r != 1 && w->err == X509_V_OK) w->err = X509_V_ERR_UNSPECIFIED;
+  w->depth = X509_STORE_CTX_get_error_depth(ctx);
+  w->cur = X509_STORE_CTX_get_current_cert(ctx);
+  if (w->cur == NULL) w->cur = w->leaf;
+  if (w->depth < 0) w->depth = 0;
+  describe(w->cur, w->cur_s, sizeof(w->cur_s));
+  mt_verify_code code = map_verify_error(w->err);
+  explain(w, code, why, why_len);
+  return code;
+}
+
 mt_verify_code mt_verify_chain(const mt_trust *trust, const mt_chain *chain, mt_purpose purpose,
                                const char *name, time_t now, char *why, size_t why_len) {
+  return mt_verify_chain_rev(trust, chain, purpose, name, now, NULL, why, why_len);
+}
+
+mt_verify_code mt_verify_chain_rev(const mt_trust *trust, const mt_chain *chain, mt_purpose purpose,
+                                   const char *name, time_t now, const mt_revocation *rev,
+                                   char *why, size_t why_len) {
   char dummy[1];
   if (why == NULL || why_len == 0) {
     why = dummy;
@@ -943,34 +1216,31 @@ mt_verify_code mt_verify_chain(const mt_trust *trust, const mt_chain *chain, mt_
     snprintf(why, why_len, "no name was given to check the certificate for %s against", w.leaf_s);
     return MT_VERIFY_NAME_MISMATCH;
   }
+  struct rev_state st;
+  memset(&st, 0, sizeof(st));
+  int crls = rev != NULL && rev->crls != NULL;
+  if (crls) w.rev = &st;
   X509_STORE_CTX *ctx = X509_STORE_CTX_new();
   STACK_OF(X509) *untrusted = sk_X509_new_null();
   int ok = ctx != NULL && untrusted != NULL;
   for (size_t i = 1; ok && i < chain->n; i++)
     ok = sk_X509_push(untrusted, chain->certs[i].x) > 0;
   ok = ok && X509_STORE_CTX_init(ctx, trust->store, w.leaf, untrusted) == 1 &&
-       set_params(ctx, chain, purpose, name, now) == 0;
+       set_params(ctx, chain, purpose, name, now) == 0 &&
+       (!crls || set_revocation(ctx, rev, &st) == 0);
   mt_verify_code code;
-  if (!ok) {
+  if (ok) {
+    code = run_verify(ctx, &w, why, why_len);
+  } else {
     code = MT_VERIFY_OTHER;
     snprintf(why, why_len,
              "could not set up verification of the certificate for %s (out of "
              "memory?)",
              w.leaf_s);
-  } else {
-    int r = X509_verify_cert(ctx);
-    w.err = X509_STORE_CTX_get_error(ctx);
-    if (r != 1 && w.err == X509_V_OK) w.err = X509_V_ERR_UNSPECIFIED;
-    w.depth = X509_STORE_CTX_get_error_depth(ctx);
-    w.cur = X509_STORE_CTX_get_current_cert(ctx);
-    if (w.cur == NULL) w.cur = w.leaf;
-    if (w.depth < 0) w.depth = 0;
-    describe(w.cur, w.cur_s, sizeof(w.cur_s));
-    code = map_verify_error(w.err);
-    explain(&w, code, why, why_len);
   }
   X509_STORE_CTX_free(ctx);
   sk_X509_free(untrusted); /* the chain still owns the certificates */
+  X509_CRL_free(st.crl);
   ERR_clear_error();
   return code;
 }

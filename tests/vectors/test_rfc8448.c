@@ -303,7 +303,7 @@ typedef struct {
   vec ch, ch_rec, hrr, hrr_rec, ch2, ch2_rec, sh, sh_rec;
   vec ee, cert_msg, cv, flight_rec, cfin_rec;
   /* Key schedule (7.1) and traffic keys (7.3). */
-  vec hs_secret, c_hs, s_hs, master, c_ap, s_ap, exporter;
+  vec hs_secret, c_hs, s_hs, master, c_ap, s_ap, exporter, res_master;
   vec s_hs_key, s_hs_iv, c_hs_key, c_hs_iv, s_ap_key, s_ap_iv, c_ap_key, c_ap_iv;
   /* After the handshake. */
   vec nst_payload, nst_rec, c_app, c_app_rec, s_app, s_app_rec, c_alert_rec, s_alert_rec;
@@ -340,6 +340,7 @@ static const need common_blocks[] = {
     {F(c_ap), "{server}  derive secret \"tls13 c ap traffic\"", 0, "expanded"},
     {F(s_ap), "{server}  derive secret \"tls13 s ap traffic\"", 0, "expanded"},
     {F(exporter), "{server}  derive secret \"tls13 exp master\"", 0, "expanded"},
+    {F(res_master), "{client}  derive secret \"tls13 res master\"", 0, "expanded"},
     {F(s_hs_key), "{server}  derive write traffic keys for handshake", 0, "key expanded"},
     {F(s_hs_iv), "{server}  derive write traffic keys for handshake", 0, "iv expanded"},
     {F(c_hs_key), "{server}  derive read traffic keys for handshake", 0, "key expanded"},
@@ -679,9 +680,15 @@ static void check_key(const char *tag, const char *what, const mutls_conn *c, co
   check_vec(tag, what, traffic_key(c, secret, buf), want);
 }
 
-/* After the last handshake message: 7.1's master secret and what it gives. */
+/* After the last handshake message: 7.1's master secret and what it gives.
+ * Once the client's Finished is through, each side has derived the
+ * resumption master secret and wiped the master secret: then that one is
+ * checked instead. */
 static void check_application_secrets(const char *tag, const mutls_conn *c, const trace *t) {
-  check_secret(tag, "master secret", c, c->secret, t->master);
+  if (c->is_server && c->state != ST_CONNECTED)
+    check_secret(tag, "master secret", c, c->secret, t->master);
+  else
+    check_secret(tag, "resumption master secret", c, c->res_master, t->res_master);
   check_secret(tag, "client application traffic secret", c, c->c_ap, t->c_ap);
   check_secret(tag, "server application traffic secret", c, c->s_ap, t->s_ap);
   check_secret(tag, "exporter master secret", c, c->exporter, t->exporter);
@@ -951,6 +958,8 @@ static mutls_config *server_config(const char *tag, const trace *t, const char *
   if (cfg && server_identity(tag, cfg, t) == 0 &&
       mutls_config_set_cipher_suites(cfg, "TLS_AES_128_GCM_SHA256") == MUTLS_OK &&
       mutls_config_set_groups(cfg, groups) == MUTLS_OK &&
+      /* The trace's own ticket is sealed by the test, to keep its bytes. */
+      mutls_config_set_tickets(cfg, 0, 0) == MUTLS_OK &&
       mutls_config_set_signature_schemes(cfg, auth ? "ecdsa_secp256r1_sha256:rsa_pss_rsae_sha256"
                                                    : "rsa_pss_rsae_sha256") == MUTLS_OK &&
       (!auth || (mutls_config_set_client_auth(cfg, MUTLS_CLIENT_AUTH_REQUIRED) == MUTLS_OK &&
@@ -1106,6 +1115,8 @@ static void send_close(const char *tag, mutls_conn *from, mutls_conn *to, const 
 static void run_pair(const trace *t) {
   const char *tag = "s6 pair";
   mutls_config *ccfg = client_config(tag, t), *scfg = server_config(tag, t, "x25519");
+  /* Our own tickets here: the server derives its resumption secret too. */
+  if (scfg) mutls_config_set_tickets(scfg, 1, 3600);
   mutls_conn *c = ccfg ? mutls_client_new(ccfg, "server") : NULL;
   mutls_conn *s = scfg ? mutls_server_new(scfg) : NULL;
   int ok = c && s && mutls_conn_error(c) == MUTLS_E_NONE && mutls_conn_error(s) == MUTLS_E_NONE;

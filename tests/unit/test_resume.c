@@ -1,0 +1,288 @@
+/* test_resume.c - resumption (tickets, binders, rotation, single use, the
+ * identity re-check), confirmation of acceptance, and KeyUpdate, between our
+ * client and our server in memory. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/check.h"
+#include "common/tu.h"
+#include "internal.h"
+
+static int has(const char *s, const char *n) { return s && strstr(s, n); }
+
+static mutls_config *mtls_server(void) {
+  mutls_config *cfg = tu_server_config("p256");
+  mutls_config_set_client_auth(cfg, MUTLS_CLIENT_AUTH_REQUIRED);
+  mutls_config_set_client_ca_file(cfg, tu_path("ca.pem"));
+  return cfg;
+}
+
+static mutls_config *mtls_client(const char *id) {
+  mutls_config *cfg = tu_client_config();
+  char pem[64], key[64];
+  snprintf(pem, sizeof pem, "%s.pem", id);
+  snprintf(key, sizeof key, "%s.key", id);
+  if (id) mutls_config_add_identity_files(cfg, tu_path(pem), tu_path(key));
+  return cfg;
+}
+
+/* One connection; the client reads once more so that post-handshake
+ * messages (tickets, alerts) reach it. Returns 1 if both completed. */
+static int connect_once(mutls_config *sc, mutls_config *cc, mutls_conn **s_out,
+                        mutls_conn **c_out, const uint8_t *session, size_t session_len) {
+  mutls_conn *s = mutls_server_new(sc), *c = mutls_client_new(cc, "localhost");
+  if (session) mutls_conn_set_session(c, session, session_len);
+  int ok = tu_pump(c, s) == 0;
+  char buf[16];
+  tu_move(s, c);
+  mutls_conn_read(c, buf, sizeof buf);
+  *s_out = s;
+  *c_out = c;
+  return ok && mutls_conn_error(c) == MUTLS_E_NONE;
+}
+
+static void resumption(void) {
+  mutls_config *sc = mtls_server(), *cc = mtls_client("client-billing");
+  mutls_conn *s, *c;
+  int ok = connect_once(sc, cc, &s, &c, NULL, 0);
+  CHECK("full mutual handshake first", ok && !mutls_conn_resumed(c) && !mutls_conn_resumed(s));
+  uint8_t sess[8192];
+  int n = mutls_conn_get_session(c, sess, sizeof sess);
+  CHECK("the client received a session", n > 0 && (size_t)n <= sizeof sess);
+  mutls_conn_free(c);
+  mutls_conn_free(s);
+
+  ok = connect_once(sc, cc, &s, &c, NULL, 0);
+  CHECKF("second connection resumes from the cache", ok && mutls_conn_resumed(c) && mutls_conn_resumed(s),
+         "client: %s; server: %s / %s", mutls_conn_explain(c), mutls_conn_explain(s),
+         mutls_conn_notice(s));
+  CHECK("resumed server still knows the client",
+        mutls_conn_peer(s) && has(mutls_peer_spiffe_id(mutls_conn_peer(s)), "billing/api"));
+  CHECK("resumed client still knows the server",
+        mutls_conn_peer(c) && has(mutls_peer_subject(mutls_conn_peer(c)), "CN=localhost"));
+  CHECK("resumed: no certificate was asked or sent",
+        !mutls_conn_cert_requested(c) && !mutls_conn_cert_sent(c));
+  mutls_conn_free(c);
+  mutls_conn_free(s);
+
+  /* A saved session works in a fresh client (another process, say). */
+  mutls_config *cc2 = mtls_client("client-billing");
+  ok = connect_once(sc, cc2, &s, &c, sess, (size_t)n);
+  CHECK("a serialized session resumes in a new client", ok && mutls_conn_resumed(s));
+  mutls_conn_free(c);
+  mutls_conn_free(s);
+
+  /* One rotation keeps the previous key for its grace; two push it out. */
+  mutls_config_rotate_ticket_keys(sc);
+  ok = connect_once(sc, cc2, &s, &c, sess, (size_t)n);
+  CHECK("after one rotation the ticket still resumes", ok && mutls_conn_resumed(s));
+  mutls_conn_free(c);
+  mutls_conn_free(s);
+  mutls_config_rotate_ticket_keys(sc);
+  ok = connect_once(sc, cc2, &s, &c, sess, (size_t)n);
+  CHECK("a ticket from a rotated-out key does not resume (full handshake)",
+        ok && !mutls_conn_resumed(s) && !mutls_conn_resumed(c));
+  mutls_conn_free(c);
+  mutls_conn_free(s);
+
+  /* A tampered ticket simply does not resume. */
+  ok = connect_once(sc, cc2, &s, &c, NULL, 0);
+  n = mutls_conn_get_session(c, sess, sizeof sess);
+  mutls_conn_free(c);
+  mutls_conn_free(s);
+  sess[40] ^= 1; /* inside the ticket (after version, suite, PSK) */
+  ok = connect_once(sc, cc2, &s, &c, sess, (size_t)n);
+  CHECK("a tampered ticket does not resume", ok && !mutls_conn_resumed(s));
+  mutls_conn_free(c);
+  mutls_conn_free(s);
+  mutls_config_free(cc2);
+  mutls_config_free(cc);
+  mutls_config_free(sc);
+}
+
+/* The client's binder is the last bytes of its ClientHello. */
+static size_t flip_last(void *arg, uint8_t *msg, size_t len, size_t cap) {
+  if (msg[0] == 1) msg[len - 1] ^= 1;
+  return len;
+}
+
+static void bad_binder(void) {
+  mutls_config *sc = mtls_server(), *cc = mtls_client("client");
+  mutls_conn *s, *c;
+  connect_once(sc, cc, &s, &c, NULL, 0);
+  mutls_conn_free(c);
+  mutls_conn_free(s);
+  s = mutls_server_new(sc);
+  c = mutls_client_new(cc, "localhost");
+  mt_test_inject t = {0};
+  t.mutate = flip_last;
+  mt_test_inject_set(c, &t);
+  tu_pump(c, s);
+  CHECKF("a tampered binder: decrypt_error", mutls_conn_error(s) == MUTLS_E_BAD_FINISHED &&
+                                                 mutls_conn_alert_sent(s) == 51 &&
+                                                 has(mutls_conn_explain(s), "binder"),
+         "%s: %s", mutls_error_name(mutls_conn_error(s)), mutls_conn_explain(s));
+  mutls_conn_free(c);
+  mutls_conn_free(s);
+  mutls_config_free(cc);
+  mutls_config_free(sc);
+}
+
+/* Two servers share ticket keys through a file; the second has other rules. */
+static void recheck(void) {
+  char keys[600];
+  snprintf(keys, sizeof keys, "%s/ticket.keys", tu_certs());
+  FILE *f = fopen(keys, "w");
+  fprintf(f, "%s\n", "00112233445566778899aabbccddeeff"
+                     "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f");
+  fclose(f);
+  mutls_config *a = mtls_server(), *b = mtls_server(), *cc = mtls_client("client-billing");
+  CHECK("ticket key file loads", mutls_config_set_ticket_key_file(a, keys) == MUTLS_OK &&
+                                     mutls_config_set_ticket_key_file(b, keys) == MUTLS_OK);
+  mutls_config_allow(b, "uri:spiffe://mutls.test/web/*");
+  mutls_conn *s, *c;
+  connect_once(a, cc, &s, &c, NULL, 0);
+  uint8_t sess[8192];
+  int n = mutls_conn_get_session(c, sess, sizeof sess);
+  mutls_conn_free(c);
+  mutls_conn_free(s);
+  connect_once(a, cc, &s, &c, sess, (size_t)n);
+  CHECK("a shared key file lets the same ticket resume", mutls_conn_resumed(s));
+  mutls_conn_free(c);
+  mutls_conn_free(s);
+  int ok = connect_once(b, cc, &s, &c, sess, (size_t)n);
+  CHECKF("policy changed: the ticket does not resume and the full handshake is refused",
+         !ok && !mutls_conn_resumed(s) && has(mutls_conn_notice(s), "did not resume") &&
+             mutls_conn_error(s) == MUTLS_E_ACCESS_DENIED,
+         "notice: %s; error %s", mutls_conn_notice(s), mutls_error_name(mutls_conn_error(s)));
+  mutls_conn_free(c);
+  mutls_conn_free(s);
+
+  /* Expired since: judge the stored identity at a later time. */
+  s = mutls_server_new(a);
+  c = mutls_client_new(cc, "localhost");
+  mutls_conn_set_session(c, sess, (size_t)n);
+  mt_test_inject t = {0};
+  t.verify_time = time(NULL) + 400 * 86400;
+  mt_test_inject_set(s, &t);
+  tu_pump(c, s);
+  CHECKF("identity expired since: the ticket does not resume",
+         !mutls_conn_resumed(s) && has(mutls_conn_notice(s), "expired"), "notice: %s",
+         mutls_conn_notice(s));
+  mutls_conn_free(c);
+  mutls_conn_free(s);
+
+  mutls_config_set_single_use_tickets(b, 1);
+  mutls_config_free(a);
+  mutls_config_free(b);
+  mutls_config_free(cc);
+}
+
+static void single_use(void) {
+  mutls_config *sc = mtls_server(), *cc = mtls_client("client");
+  mutls_config_set_single_use_tickets(sc, 1);
+  mutls_conn *s, *c;
+  connect_once(sc, cc, &s, &c, NULL, 0);
+  uint8_t sess[8192];
+  int n = mutls_conn_get_session(c, sess, sizeof sess);
+  mutls_conn_free(c);
+  mutls_conn_free(s);
+  connect_once(sc, cc, &s, &c, sess, (size_t)n);
+  CHECK("single use: first use resumes", mutls_conn_resumed(s));
+  mutls_conn_free(c);
+  mutls_conn_free(s);
+  connect_once(sc, cc, &s, &c, sess, (size_t)n);
+  CHECK("single use: second use does not", !mutls_conn_resumed(s) && has(mutls_conn_notice(s), "single-use"));
+  mutls_conn_free(c);
+  mutls_conn_free(s);
+  mutls_config_free(cc);
+  mutls_config_free(sc);
+}
+
+static void confirm(void) {
+  mutls_config *sc = mtls_server(), *good = mtls_client("client"), *none = tu_client_config();
+  mutls_config_set_confirm(good, 1000);
+  mutls_config_set_confirm(none, 1000);
+  mutls_conn *s = mutls_server_new(sc), *c = mutls_client_new(good, "localhost");
+  tu_pump(c, s);
+  tu_move(s, c);
+  CHECK("confirm: an accepted client is confirmed by the ticket",
+        mutls_conn_handshake_done(c) && mutls_conn_confirmed(c));
+  mutls_conn_free(c);
+  mutls_conn_free(s);
+
+  s = mutls_server_new(sc);
+  c = mutls_client_new(none, "localhost");
+  tu_move(c, s);
+  tu_move(s, c);
+  tu_move(c, s);
+  CHECK("confirm: the client waits before reporting success", !mutls_conn_handshake_done(c));
+  tu_move(s, c);
+  CHECKF("confirm: a refused client learns it from the handshake itself",
+         !mutls_conn_handshake_done(c) && mutls_conn_error(c) == MUTLS_E_PEER_ALERT &&
+             mutls_conn_alert_received(c) == 116,
+         "%s", mutls_conn_explain(c));
+  mutls_conn_free(c);
+  mutls_conn_free(s);
+
+  mutls_config *quiet = tu_server_config("p256");
+  mutls_config_set_tickets(quiet, 0, 0);
+  s = mutls_server_new(quiet);
+  c = mutls_client_new(good, "localhost");
+  tu_pump(c, s);
+  CHECK("confirm: a server that sends nothing leaves the client waiting", !mutls_conn_handshake_done(c));
+  CHECK("confirm: giving up completes unconfirmed, and says so",
+        mutls_conn_skip_confirm(c) == MUTLS_OK && mutls_conn_handshake_done(c) &&
+            !mutls_conn_confirmed(c) && has(mutls_conn_notice(c), "not confirmed"));
+  mutls_conn_free(c);
+  mutls_conn_free(s);
+  mutls_config_free(quiet);
+  mutls_config_free(none);
+  mutls_config_free(good);
+  mutls_config_free(sc);
+}
+
+static int echo(mutls_conn *a, mutls_conn *b, const char *msg) {
+  char buf[64];
+  if (mutls_conn_write(a, msg, strlen(msg)) < 0) return 0;
+  tu_move(a, b);
+  int n = mutls_conn_read(b, buf, sizeof buf);
+  return n == (int)strlen(msg) && memcmp(buf, msg, (size_t)n) == 0;
+}
+
+static void key_update(void) {
+  mutls_config *sc = tu_server_config("p256"), *cc = tu_client_config();
+  mutls_conn *s = mutls_server_new(sc), *c = mutls_client_new(cc, "localhost");
+  tu_pump(c, s);
+  mt_test_inject t = {0};
+  t.key_update_after = 3;
+  mt_test_inject_set(c, &t);
+  uint8_t before[MT_MAX_HASH];
+  memcpy(before, c->c_ap, sizeof before);
+  int ok = 1;
+  for (int i = 0; i < 8; i++) ok &= echo(c, s, "data");
+  CHECK("automatic KeyUpdate before the limit; data keeps flowing",
+        ok && memcmp(before, c->c_ap, sizeof before) != 0 && memcmp(c->c_ap, s->c_ap, 48) == 0);
+  memcpy(before, s->s_ap, sizeof before);
+  CHECK("KeyUpdate with update_requested", mutls_conn_key_update(c, 1) == MUTLS_OK);
+  tu_move(c, s);
+  ok = echo(s, c, "after");
+  CHECK("the peer answered with its own KeyUpdate", ok && memcmp(before, s->s_ap, 48) != 0 &&
+                                                        memcmp(s->s_ap, c->s_ap, 48) == 0);
+  mutls_conn_free(c);
+  mutls_conn_free(s);
+  mutls_config_free(cc);
+  mutls_config_free(sc);
+}
+
+int main(void) {
+  tu_certs();
+  resumption();
+  bad_binder();
+  recheck();
+  single_use();
+  confirm();
+  key_update();
+  return check_exit();
+}
