@@ -4,7 +4,9 @@
  * A config holds what is expensive and shared: identity (certificate chain
  * and private key), trust anchors, preferences. It is reference counted and
  * becomes immutable the moment a connection uses it: setters then fail with
- * MUTLS_E_CONFIG_FROZEN.
+ * MUTLS_E_CONFIG_FROZEN. Set a config up completely before the first
+ * connection: setters are not synchronised with connections being created
+ * in other threads. (The calls marked "works on a config in use" are.)
  *
  * A connection is sans-I/O at its core: feed it ciphertext with
  * mutls_conn_recv(), take ciphertext from it with mutls_conn_send(). The

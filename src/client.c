@@ -17,6 +17,11 @@ static int is_ip_literal(const char *s) {
   return inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1;
 }
 
+/* RFC 6066 3: a host name, never an IP literal. */
+static int sends_sni(const mutls_conn *c) {
+  return c->server_name[0] && !is_ip_literal(c->server_name);
+}
+
 static void put_u16_list(mt_writer *w, const uint16_t *v, size_t n, int lenbytes) {
   size_t t = mt_w_begin(w, lenbytes);
   for (size_t i = 0; i < n; i++) mt_w_u16(w, v[i]);
@@ -26,7 +31,7 @@ static void put_u16_list(mt_writer *w, const uint16_t *v, size_t n, int lenbytes
 static void put_extensions(mutls_conn *c, mt_writer *w) {
   const mutls_config *cfg = c->cfg;
   size_t exts = mt_w_begin(w, 2), t;
-  if (c->server_name[0] && !is_ip_literal(c->server_name)) { /* RFC 6066 3 */
+  if (sends_sni(c)) {
     mt_w_u16(w, EXT_SERVER_NAME);
     t = mt_w_begin(w, 2);
     size_t list = mt_w_begin(w, 2);
@@ -279,7 +284,7 @@ static int handle_encrypted_extensions(mutls_conn *c, const uint8_t *body, size_
   for (size_t i = 0; i < exts.n; i++) {
     mt_ext *e = &exts.e[i];
     if (e->type == EXT_SUPPORTED_GROUPS) continue; /* the server's preferences: informative */
-    if (e->type == EXT_SERVER_NAME && c->server_name[0] && e->body.len == 0) continue;
+    if (e->type == EXT_SERVER_NAME && sends_sni(c) && e->body.len == 0) continue;
     if (e->type == EXT_ALPN && c->cfg->alpn_len) {
       mt_reader list, name;
       /* RFC 7301 3.1: exactly one protocol, one we offered. */

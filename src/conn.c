@@ -34,10 +34,11 @@ mutls_conn *mutls_client_new(mutls_config *cfg, const char *server_name) {
   if (!c) return NULL;
   char why[400];
   if (server_name) strcpy(c->server_name, server_name);
-  if (!server_name && cfg->verify_peer)
+  if ((!server_name || !*server_name) && cfg->verify_peer)
     mt_fail(c, MUTLS_E_CONFIG, -1,
-            "a client that verifies the server needs the server's name; pass it to "
-            "mutls_client_new or turn verification off");
+            "a client that verifies the server needs the server's name (it was %s); pass it "
+            "to mutls_client_new (mutls client --servername) or turn verification off",
+            server_name ? "empty" : "NULL");
   else if (mt_config_check(cfg, 0, why, sizeof why) != 0)
     mt_fail(c, MUTLS_E_CONFIG, -1, "%s", why);
   return c;
@@ -89,8 +90,8 @@ int mt_fail(mutls_conn *c, mutls_error code, int alert, const char *fmt, ...) {
   if (alert >= 0) {
     uint8_t a[2] = {2, (uint8_t)alert};
     c->alert_sent = alert;
-    /* Drop any half-sent flight; the alert is what the peer needs. */
-    if (c->out_off == 0) c->out.len = 0;
+    /* Messages not yet sealed are dropped; sealed records stay, so that the
+     * alert's sequence number is the one the peer expects. */
     c->hs_out.len = 0;
     mt_record_write(c, CT_ALERT, a, 2);
   }
@@ -217,6 +218,7 @@ int mutls_conn_read(mutls_conn *c, void *buf, size_t len) {
     size_t n = len < c->app_len ? len : c->app_len;
     if (n > INT32_MAX) n = INT32_MAX;
     memcpy(buf, c->in + c->app_off, n);
+    mt_wipe(c->in + c->app_off, n); /* read plaintext does not linger */
     c->app_off += n;
     c->app_len -= n;
     return (int)n;
@@ -227,13 +229,21 @@ int mutls_conn_read(mutls_conn *c, void *buf, size_t len) {
 }
 
 int mutls_conn_write(mutls_conn *c, const void *buf, size_t len) {
-  if (c->state != ST_CONNECTED || c->sent_close || len > INT32_MAX) {
-    if (c->state != ST_FAILED)
-      mt_fail(c, MUTLS_E_STATE, -1, "mutls_conn_write called %s",
-              c->sent_close ? "after close" : "before the handshake completed");
+  if (c->state == ST_FAILED) return MUTLS_ERR;
+  if (c->state != ST_CONNECTED || c->sent_close) {
+    /* A misuse of the API is not the peer's doing: nothing is torn down. */
+    snprintf(c->notice, sizeof c->notice, "mutls_conn_write was called %s; nothing was written",
+             c->sent_close ? "after close" : "before the handshake completed");
     return MUTLS_ERR;
   }
   if (len == 0) return 0;
+  /* Output is bounded: take what fits under the high-water mark (a partial
+   * write), or ask the caller to send first. */
+  size_t queued = c->out.len - c->out_off;
+  if (queued >= MT_OUT_HIGH) return MUTLS_WANT_WRITE;
+  if (len > MT_OUT_HIGH - queued) len = MT_OUT_HIGH - queued;
+  /* 4.6.3: answer the peer's update request before our next data. */
+  if (c->key_update_reply && mt_send_key_update(c, 0) != 0) return MUTLS_ERR;
   uint64_t limit = c->test.key_update_after ? c->test.key_update_after : MT_KEY_UPDATE_AFTER;
   if (c->wr.seq >= limit && mt_send_key_update(c, 0) != 0) return MUTLS_ERR;
   if (mt_record_write(c, CT_APPLICATION_DATA, buf, len) != 0) {

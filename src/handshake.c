@@ -206,11 +206,15 @@ int mt_recv_certificate(mutls_conn *c, const uint8_t *body, size_t len) {
     if (!c->is_server)
       return mt_fail(c, MUTLS_E_DECODE, ALERT_DECODE_ERROR,
                      "the server sent an empty Certificate message");
-    if (c->cfg->client_auth == MUTLS_CLIENT_AUTH_REQUIRED)
+    /* Allow rules can only be met with a certificate: without one a client
+     * would slip past them, so they make it required too. */
+    if (c->cfg->client_auth == MUTLS_CLIENT_AUTH_REQUIRED || c->cfg->policy.n)
       return mt_fail(c, MUTLS_E_CERT_MISSING, ALERT_CERTIFICATE_REQUIRED,
-                     "the client sent no certificate, and this server requires one; configure "
+                     "the client sent no certificate, and this server requires one%s; configure "
                      "the client with a certificate from one of the CAs in the server's client "
-                     "CA file (mutls client --cert --key)");
+                     "CA file (mutls client --cert --key)",
+                     c->cfg->client_auth == MUTLS_CLIENT_AUTH_REQUIRED ? ""
+                                                                      : " (it has allow rules)");
     return 0; /* optional: served without an identity */
   }
   mt_chain *chain = mt_chain_from_der(der, der_len, n, why, sizeof why);

@@ -133,6 +133,8 @@ typedef struct {
 /* 5.5: AES-GCM may protect 2^24.5 full records per key; we update long
  * before, whatever the suite. */
 #define MT_KEY_UPDATE_AFTER ((uint64_t)1 << 23)
+/* Ciphertext a connection queues before writes become partial. */
+#define MT_OUT_HIGH ((size_t)1 << 20)
 
 struct mutls_conn {
   mutls_config *cfg;
@@ -180,6 +182,7 @@ struct mutls_conn {
   int pha_offered;  /* server: the client offered post_handshake_auth */
   int pha_pending;  /* server: a post-handshake CertificateRequest awaits its answer */
   int confirmed;
+  int key_update_reply; /* the peer asked for a KeyUpdate: send one before our next data */
   int64_t confirm_deadline; /* ms, CLOCK_REALTIME */
 
   uint8_t client_random[32];

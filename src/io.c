@@ -59,7 +59,9 @@ int mutls_flush(mutls_conn *c) {
  * processes it. */
 static int fill(mutls_conn *c) {
   size_t want = mt_record_want(c);
-  if (want == 0) return MUTLS_OK;
+  if (c->state == ST_FAILED) return MUTLS_ERR;
+  if (c->got_close) return MUTLS_CLOSED;
+  if (want == 0) return MUTLS_OK; /* application data waits to be read */
   ssize_t n;
   do {
     n = recv(c->fd, c->in + c->in_len, want, 0);
@@ -108,6 +110,7 @@ static int confirm_wait(mutls_conn *c) {
 
 int mutls_handshake(mutls_conn *c) {
   for (;;) {
+    if (c->state == ST_FAILED) return flush_then(c, MUTLS_ERR);
     int rc = mutls_flush(c);
     if (rc != MUTLS_OK) return flush_then(c, rc);
     if (c->state == ST_CONNECTED) return MUTLS_OK;
@@ -133,18 +136,27 @@ int mutls_read(mutls_conn *c, void *buf, size_t len) {
   }
 }
 
+/* Writes all of buf on a blocking descriptor; on a non-blocking one as much
+ * as the socket takes (a count), or MUTLS_WANT_WRITE if nothing. */
 int mutls_write(mutls_conn *c, const void *buf, size_t len) {
   if (c->state != ST_CONNECTED && c->state != ST_FAILED) {
     int rc = mutls_handshake(c);
     if (rc != MUTLS_OK) return rc;
   }
+  if (len > INT32_MAX) len = INT32_MAX;
+  size_t done = 0;
+  do {
+    int rc = mutls_flush(c);
+    if (rc == MUTLS_WANT_WRITE) return done ? (int)done : rc;
+    if (rc != MUTLS_OK) return flush_then(c, rc);
+    int n = mutls_conn_write(c, (const uint8_t *)buf + done, len - done);
+    if (n == MUTLS_WANT_WRITE) continue; /* flush, then try again */
+    if (n < 0) return flush_then(c, n);
+    done += (size_t)n;
+  } while (done < len);
   int rc = mutls_flush(c);
-  if (rc != MUTLS_OK) return flush_then(c, rc);
-  int n = mutls_conn_write(c, buf, len);
-  if (n < 0) return flush_then(c, n);
-  rc = mutls_flush(c);
   if (rc != MUTLS_OK && rc != MUTLS_WANT_WRITE) return flush_then(c, rc);
-  return n;
+  return (int)done;
 }
 
 int mutls_shutdown(mutls_conn *c) {

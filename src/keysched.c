@@ -4,9 +4,15 @@
 #include "internal.h"
 
 int mt_transcript_add(mutls_conn *c, const uint8_t *msg, size_t len) {
-  if (c->th) return mt_hash_update(c->th, msg, len);
-  mt_w_bytes(&c->th_buf, msg, len);
-  return mt_w_failed(&c->th_buf) ? -1 : 0;
+  int rc;
+  if (c->th) {
+    rc = mt_hash_update(c->th, msg, len);
+  } else {
+    mt_w_bytes(&c->th_buf, msg, len);
+    rc = mt_w_failed(&c->th_buf) ? -1 : 0;
+  }
+  /* Every caller's failure is recorded, alert and all. */
+  return rc == 0 ? 0 : mt_fail(c, MUTLS_E_INTERNAL, ALERT_INTERNAL_ERROR, "hashing the transcript failed");
 }
 
 int mt_transcript_start(mutls_conn *c) {

@@ -13,7 +13,8 @@ static int recv_key_update(mutls_conn *c, const uint8_t *body, size_t len) {
   uint8_t *peer = c->is_server ? c->c_ap : c->s_ap;
   if (mt_ks_update(c, peer) != 0 || mt_set_read_key(c, peer) != 0)
     return mt_fail(c, MUTLS_E_INTERNAL, ALERT_INTERNAL_ERROR, "updating traffic keys failed");
-  if (body[0] == 1 && !c->sent_close && mt_send_key_update(c, 0) != 0) return -1;
+  /* 4.6.3: one answer before our next data, however many requests came. */
+  if (body[0] == 1 && !c->sent_close) c->key_update_reply = 1;
   return 0;
 }
 
@@ -24,6 +25,7 @@ int mt_send_key_update(mutls_conn *c, int request_peer) {
   if (mt_record_write(c, CT_HANDSHAKE, msg, sizeof msg) != 0 || mt_ks_update(c, ours) != 0 ||
       mt_set_write_key(c, ours) != 0)
     return mt_fail(c, MUTLS_E_INTERNAL, ALERT_INTERNAL_ERROR, "updating traffic keys failed");
+  c->key_update_reply = 0; /* any KeyUpdate of ours answers a pending request */
   return 0;
 }
 

@@ -40,8 +40,10 @@ static int write_one(mutls_conn *c, uint8_t ct, const uint8_t *data, size_t len)
     mt_w_bytes(&c->out, data, len);
     return mt_w_failed(&c->out) ? -1 : 0;
   }
+  /* 5.5: never let the sequence number wrap; KeyUpdate comes long before. */
+  if (c->wr.seq == UINT64_MAX) return -1;
   /* TLSInnerPlaintext = content || type, no padding; sealed in place. */
-  size_t inner = len + 1, total = inner + MT_AEAD_TAG;
+  size_t inner = len + 1, total = inner + MT_AEAD_TAG, at = c->out.len;
   uint8_t *rec = mt_w_space(&c->out, MT_RECORD_HEADER + total), nonce[MT_AEAD_NONCE];
   if (!rec) return -1;
   rec[0] = CT_APPLICATION_DATA;
@@ -52,10 +54,12 @@ static int write_one(mutls_conn *c, uint8_t ct, const uint8_t *data, size_t len)
   uint8_t *body = rec + MT_RECORD_HEADER;
   if (len) memmove(body, data, len);
   body[len] = ct;
-  /* 5.5: never let the sequence number wrap; KeyUpdate comes long before. */
-  if (c->wr.seq == UINT64_MAX) return -1;
   nonce_for(&c->wr, nonce);
-  if (mt_aead_seal(c->wr.aead, nonce, rec, MT_RECORD_HEADER, body, inner, body) != 0) return -1;
+  if (mt_aead_seal(c->wr.aead, nonce, rec, MT_RECORD_HEADER, body, inner, body) != 0) {
+    mt_wipe(rec, MT_RECORD_HEADER + total); /* never leave plaintext queued */
+    c->out.len = at;
+    return -1;
+  }
   c->wr.seq++;
   return 0;
 }
@@ -108,10 +112,19 @@ static int drain_handshake(mutls_conn *c) {
 }
 
 static int handle_alert(mutls_conn *c, const uint8_t *p, size_t len) {
-  /* 5.1: alerts are never fragmented and never empty. */
+  /* 5.4: an empty alert is unexpected_message; 5.1: any other length than
+   * one alert is malformed. */
+  if (len == 0)
+    return mt_fail(c, MUTLS_E_UNEXPECTED_MESSAGE, ALERT_UNEXPECTED_MESSAGE,
+                   "the peer sent an empty alert record");
   if (len != 2)
     return mt_fail(c, MUTLS_E_DECODE, ALERT_DECODE_ERROR, "the peer sent a malformed alert");
   if (p[1] == ALERT_CLOSE_NOTIFY) {
+    /* 6.1: a close before the handshake completes means it never will. */
+    if (c->state != ST_CONNECTED)
+      return mt_fail(c, MUTLS_E_EOF, -1,
+                     "the peer closed the connection (close_notify) before the handshake "
+                     "completed");
     c->got_close = 1;
     return 0;
   }

@@ -12,6 +12,7 @@ typedef struct {
   const mt_suite *suite;
   uint16_t group, scheme;
   mt_reader share; /* the client's share for group; len 0 if none */
+  size_t n_shares;
   const uint8_t *alpn;
   size_t alpn_len;
 } choice;
@@ -64,7 +65,7 @@ static int ext_u16_list(mutls_conn *c, mt_client_hello *ch, uint16_t type, mt_re
 
 /* 4.2.8: finds the share for group, checking every entry's shape. */
 static int find_share(mutls_conn *c, mt_client_hello *ch, mt_reader groups, uint16_t group,
-                      mt_reader *share) {
+                      mt_reader *share, size_t *count) {
   mt_ext *e = mt_exts_find(&ch->exts, EXT_KEY_SHARE);
   mt_reader list;
   uint16_t seen[16];
@@ -88,6 +89,7 @@ static int find_share(mutls_conn *c, mt_client_hello *ch, mt_reader groups, uint
     seen[n++] = g;
     if (g == group) *share = key;
   }
+  *count = n;
   return 0;
 }
 
@@ -164,7 +166,7 @@ static int choose(mutls_conn *c, mt_client_hello *ch, choice *out) {
   if (!out->group)
     return mt_fail(c, MUTLS_E_NO_SHARED_GROUP, ALERT_HANDSHAKE_FAILURE,
                    "the client offers no key exchange group this server accepts");
-  if (find_share(c, ch, groups, out->group, &out->share) != 0) return -1;
+  if (find_share(c, ch, groups, out->group, &out->share, &out->n_shares) != 0) return -1;
   return choose_alpn(c, ch, out);
 }
 
@@ -331,9 +333,11 @@ static int check_second_hello(mutls_conn *c, mt_client_hello *ch, const choice *
     return fail_alert(c, ALERT_ILLEGAL_PARAMETER, "second ClientHello changes its random or session id");
   if (k->suite != c->suite || k->group != c->group)
     return fail_alert(c, ALERT_ILLEGAL_PARAMETER, "second ClientHello changes its offer");
-  if (!k->share.len)
+  /* 4.2.8: exactly one share, for the group we asked for. */
+  if (!k->share.len || k->n_shares != 1)
     return fail_alert(c, ALERT_ILLEGAL_PARAMETER,
-                      "second ClientHello has no key share for the group we asked for");
+                      "second ClientHello does not hold exactly one key share, for the group we "
+                      "asked for");
   if (!ck) return fail_alert(c, ALERT_MISSING_EXTENSION, "second ClientHello drops the cookie");
   if (mt_r_block(&ck->body, 2, &v) != 0 || mt_r_done(&ck->body) != 0 ||
       v.len != c->cookie_len || mt_ct_memcmp(v.p, c->cookie, v.len) != 0)

@@ -250,4 +250,9 @@ int mt_trust_subjects(const mt_trust *t, const uint8_t *const **names, const siz
  * it does not parse. */
 int mt_name_text(const uint8_t *der, size_t len, char *out, size_t out_len);
 
+/* Test hook, for replaying RFC 8448 (whose keys are 1024-bit RSA): lets
+ * peers use keys and signature hashes that verification refuses otherwise.
+ * Nothing outside tests/ calls it. */
+void mt_crypto_test_allow_weak_keys(int on);
+
 #endif

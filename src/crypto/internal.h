@@ -39,6 +39,7 @@ mt_key_kind mt_key_kind_of(const EVP_PKEY *pk);
 /* 1 if a key of this kind signs/verifies scheme (TLS 1.3 rules). */
 int mt_kind_fits(mt_key_kind kind, uint16_t scheme);
 /* 0 good, -1 bad signature, -2 scheme does not fit the key. */
+extern int mt_weak_keys_allowed;
 int mt_verify_with(EVP_PKEY *pk, mt_key_kind kind, uint16_t scheme, const uint8_t *msg,
                    size_t msg_len, const uint8_t *sig, size_t sig_len);
 

@@ -79,10 +79,18 @@ static int sig_init(EVP_MD_CTX *mc, EVP_PKEY *pk, uint16_t scheme, int sign) {
   return 0;
 }
 
+int mt_weak_keys_allowed;
+
+void mt_crypto_test_allow_weak_keys(int on) { mt_weak_keys_allowed = on; }
+
 int mt_verify_with(EVP_PKEY *pk, mt_key_kind kind, uint16_t scheme, const uint8_t *msg,
                    size_t msg_len, const uint8_t *sig, size_t sig_len) {
   if (!mt_kind_fits(kind, scheme)) return -2;
   if (mt_crypto_init() != 0 || pk == NULL || sig == NULL || sig_len == 0) return -1;
+  /* A peer's RSA key below 2048 bits proves nothing worth trusting. */
+  if (EVP_PKEY_get_base_id(pk) == EVP_PKEY_RSA && EVP_PKEY_get_bits(pk) < 2048 &&
+      !mt_weak_keys_allowed)
+    return -1;
   EVP_MD_CTX *mc = EVP_MD_CTX_new();
   int ok = mc != NULL && sig_init(mc, pk, scheme, 0) == 0 &&
            EVP_DigestVerify(mc, sig, sig_len, msg, msg_len) == 1;

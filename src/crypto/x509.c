@@ -1077,6 +1077,9 @@ static int set_params(X509_STORE_CTX *ctx, const mt_chain *chain, mt_purpose pur
   /* Every certificate in the trust file is an anchor, intermediates too
    * (as in Go and rustls): trusting an issuing CA alone is common in mTLS. */
   X509_VERIFY_PARAM_set_flags(vp, X509_V_FLAG_PARTIAL_CHAIN);
+  /* Level 2: RSA and DH keys of 2048 bits or more, ECC of 224 or more, and
+   * no MD5 or SHA-1 signatures anywhere in the chain. */
+  X509_VERIFY_PARAM_set_auth_level(vp, mt_weak_keys_allowed ? 0 : 2);
   if (now != 0) X509_VERIFY_PARAM_set_time(vp, now);
   if (name == NULL) return 0;
   if (is_ip_literal(name)) return X509_VERIFY_PARAM_set1_ip_asc(vp, name) == 1 ? 0 : -1;

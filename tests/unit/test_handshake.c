@@ -108,8 +108,9 @@ static void details(void) {
   mutls_conn_close(c);
   tu_move(c, s);
   CHECK("close_notify seen", mutls_conn_read(s, got, 10) == MUTLS_CLOSED);
-  CHECK("write after close refused", mutls_conn_write(c, "x", 1) == MUTLS_ERR &&
-                                         mutls_conn_error(c) == MUTLS_E_STATE);
+  CHECK("write after close refused, without tearing anything down",
+        mutls_conn_write(c, "x", 1) == MUTLS_ERR && mutls_conn_error(c) == MUTLS_E_NONE &&
+            strstr(mutls_conn_notice(c), "after close"));
   CHECK("config frozen once used", mutls_config_set_alpn(sc, "h3") == MUTLS_ERR &&
                                        mutls_config_error_code(sc) == MUTLS_E_CONFIG_FROZEN);
   FILE *f = fopen(keylog, "r");
@@ -126,9 +127,34 @@ static void details(void) {
   mutls_config_free(cc);
 }
 
+/* Misuse and limits of the API. */
+static void api_edges(void) {
+  mutls_config *cc = tu_client_config(), *sc = tu_server_config("p256");
+  mutls_conn *c = mutls_client_new(cc, "");
+  CHECK("an empty server name with verification on is refused",
+        c && mutls_conn_error(c) == MUTLS_E_CONFIG && strstr(mutls_conn_explain(c), "empty"));
+  mutls_conn_free(c);
+  c = mutls_client_new(cc, "localhost");
+  CHECK("write before the handshake: refused, handshake untouched",
+        mutls_conn_write(c, "x", 1) == MUTLS_ERR && mutls_conn_error(c) == MUTLS_E_NONE);
+  mutls_conn *s = mutls_server_new(sc);
+  tu_pump(c, s);
+  static char big[3 << 20];
+  int n = mutls_conn_write(c, big, sizeof big);
+  CHECKF("a huge write is taken in part, not refused",
+         n > 0 && n < (int)sizeof big && mutls_conn_error(c) == MUTLS_E_NONE, "n=%d", n);
+  CHECK("with the queue full, a write asks to send first",
+        mutls_conn_write(c, big, sizeof big) == MUTLS_WANT_WRITE);
+  mutls_conn_free(c);
+  mutls_conn_free(s);
+  mutls_config_free(cc);
+  mutls_config_free(sc);
+}
+
 int main(void) {
   tu_certs();
   matrix();
   details();
+  api_edges();
   return check_exit();
 }

@@ -91,8 +91,27 @@ static void eof_during_handshake(void) {
   mutls_config_free(cc);
 }
 
+/* A close_notify before the handshake ends it: an error, never a spin. */
+static void close_during_handshake(void) {
+  static const unsigned char close_notify[] = {0x15, 0x03, 0x03, 0x00, 0x02, 0x01, 0x00};
+  int sv[2];
+  socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+  mutls_config *sc = tu_server_config("p256");
+  mutls_conn *s = mutls_server_new(sc);
+  mutls_conn_set_fd(s, sv[1]);
+  if (write(sv[0], close_notify, sizeof close_notify) != (ssize_t)sizeof close_notify) return;
+  CHECK("close_notify before the handshake: MUTLS_E_EOF, no spin",
+        mutls_handshake(s) == MUTLS_ERR && mutls_conn_error(s) == MUTLS_E_EOF &&
+            mutls_handshake(s) == MUTLS_ERR);
+  mutls_conn_free(s);
+  close(sv[0]);
+  close(sv[1]);
+  mutls_config_free(sc);
+}
+
 int main(void) {
   tu_certs();
+  close_during_handshake();
   nonblocking();
   blocking_and_eof();
   eof_during_handshake();

@@ -247,6 +247,17 @@ static void policy(void) {
     done(&p);
   }
 
+  /* Rules cannot be dodged by sending no certificate to an optional server. */
+  mutls_config *osc = tu_server_config("p256");
+  mutls_config_set_client_auth(osc, MUTLS_CLIENT_AUTH_OPTIONAL);
+  mutls_config_set_client_ca_file(osc, tu_path("ca.pem"));
+  mutls_config_allow(osc, "ou:payments");
+  run(&p, osc, client_cfg(NULL));
+  CHECKF("allow rules with optional auth: no certificate is certificate_required",
+         !p.done && mutls_conn_error(p.s) == MUTLS_E_CERT_MISSING && mutls_conn_alert_sent(p.s) == 116,
+         "server: %s", mutls_conn_explain(p.s));
+  done(&p);
+
   /* Rules are OR-ed. */
   mutls_config *sc = server_cfg(MUTLS_CLIENT_AUTH_REQUIRED);
   mutls_config_allow(sc, "cn:nobody");
