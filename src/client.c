@@ -393,8 +393,9 @@ static int choose_identity(mutls_conn *c, mt_reader sigs, mt_ext *cas) {
   return 0;
 }
 
-/* 4.3.2: the server asks for our certificate. */
-static int handle_certificate_request(mutls_conn *c, const uint8_t *body, size_t len) {
+/* 4.3.2: the server asks for our certificate, in the handshake or (4.6.2)
+ * after it. */
+int mt_client_certificate_request(mutls_conn *c, const uint8_t *body, size_t len, int post) {
   mt_reader r = mt_reader_init(body, len), ctx, sigs;
   mt_exts exts;
   if (mt_r_block(&r, 1, &ctx) != 0)
@@ -402,8 +403,19 @@ static int handle_certificate_request(mutls_conn *c, const uint8_t *body, size_t
   int alert = mt_exts_parse(&r, M_CR, &exts);
   if (!alert && mt_r_done(&r) != 0) alert = ALERT_DECODE_ERROR;
   if (alert) return bad(c, alert, "CertificateRequest", "is malformed");
-  /* 4.3.2: in the handshake the context is empty. */
-  if (ctx.len) return bad(c, ALERT_ILLEGAL_PARAMETER, "CertificateRequest", "has a context");
+  /* 4.3.2: in the handshake the context is empty; after it, it names the
+   * request (and our answer echoes it). */
+  if (ctx.len && !post) return bad(c, ALERT_ILLEGAL_PARAMETER, "CertificateRequest", "has a context");
+  free(c->cr_context);
+  c->cr_context = NULL;
+  c->cr_context_len = 0;
+  if (ctx.len) {
+    if (!(c->cr_context = malloc(ctx.len)))
+      return mt_fail(c, MUTLS_E_NOMEM, ALERT_INTERNAL_ERROR, "out of memory");
+    memcpy(c->cr_context, ctx.p, ctx.len);
+    c->cr_context_len = ctx.len;
+  }
+  c->id = -1;
   mt_ext *sa = mt_exts_find(&exts, EXT_SIGNATURE_ALGORITHMS);
   if (!sa) return bad(c, ALERT_MISSING_EXTENSION, "CertificateRequest", "lacks signature_algorithms");
   if (mt_u16_list_check(sa->body, 2) != 0)
@@ -411,18 +423,23 @@ static int handle_certificate_request(mutls_conn *c, const uint8_t *body, size_t
   sigs = sa->body;
   if (mt_r_block(&sigs, 2, &sigs) != 0) return -1; /* checked just above */
   c->cert_requested = 1;
-  c->state = ST_C_WAIT_CERT;
+  if (!post) c->state = ST_C_WAIT_CERT;
   return choose_identity(c, sigs, mt_exts_find(&exts, EXT_CERTIFICATE_AUTHORITIES));
+}
+
+int mt_client_send_identity(mutls_conn *c) {
+  if (mt_send_certificate(c) != 0) return -1;
+  if (c->id >= 0) {
+    if (mt_send_certificate_verify(c) != 0) return -1;
+    c->cert_sent = 1;
+  }
+  return 0;
 }
 
 /* Our second flight: [Certificate, CertificateVerify], Finished. */
 static int send_client_flight(mutls_conn *c) {
   if (c->cert_requested) {
-    if (mt_send_certificate(c) != 0) return -1;
-    if (c->id >= 0) {
-      if (mt_send_certificate_verify(c) != 0) return -1;
-      c->cert_sent = 1;
-    }
+    if (mt_client_send_identity(c) != 0) return -1;
   } else if (c->cfg->n_ids) {
     snprintf(c->notice, sizeof c->notice,
              "the server did not ask for a client certificate; ours was not sent");
@@ -466,7 +483,7 @@ int mt_client_handle(mutls_conn *c, uint8_t type, const uint8_t *body, size_t le
     return rc ? rc : mt_transcript_add(c, msg, mlen);
   case ST_C_WAIT_CERT_CR:
     if (type == HS_CERTIFICATE_REQUEST) {
-      rc = handle_certificate_request(c, body, len);
+      rc = mt_client_certificate_request(c, body, len, 0);
       return rc ? rc : mt_transcript_add(c, msg, mlen);
     }
     /* fall through */

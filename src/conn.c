@@ -24,6 +24,7 @@ static mutls_conn *conn_new(mutls_config *cfg, int is_server) {
   mt_w_init(&c->hs_in, MT_MAX_HANDSHAKE_MESSAGE + 4 + MT_MAX_PLAINTEXT);
   mt_w_init(&c->out, (size_t)64 << 20);
   mt_w_init(&c->hs_out, MT_MAX_HANDSHAKE_MESSAGE * 2);
+  mt_w_init(&c->pha_buf, MT_MAX_HANDSHAKE_MESSAGE * 2);
   mt_w_init(&c->th_buf, 2 * (MT_MAX_HANDSHAKE_MESSAGE + 4));
   return c;
 }
@@ -58,6 +59,7 @@ void mutls_conn_free(mutls_conn *c) {
   mt_w_free(&c->hs_in);
   mt_w_free(&c->out);
   mt_w_free(&c->hs_out);
+  mt_w_free(&c->pha_buf);
   mt_w_free(&c->th_buf);
   mt_hash_free(c->th);
   mt_kex_free(c->kex);

@@ -9,7 +9,9 @@ int mt_send_finished(mutls_conn *c) {
   uint8_t mac[MT_MAX_HASH];
   mt_writer w;
   uint8_t buf[4 + MT_MAX_HASH];
-  if (mt_finished_mac(c, c->is_server ? c->s_hs : c->c_hs, mac) != 0)
+  /* 4.4: post-handshake, the client's Finished keys off its current
+   * application traffic secret. */
+  if (mt_finished_mac(c, c->in_pha ? c->c_ap : c->is_server ? c->s_hs : c->c_hs, mac) != 0)
     return mt_fail(c, MUTLS_E_INTERNAL, ALERT_INTERNAL_ERROR, "computing Finished failed");
   mt_w_init_fixed(&w, buf, sizeof buf);
   size_t t = mt_hs_begin(&w, HS_FINISHED);
@@ -24,7 +26,7 @@ int mt_recv_finished(mutls_conn *c, const uint8_t *body, size_t len) {
   if (len != c->hlen)
     return mt_fail(c, MUTLS_E_DECODE, ALERT_DECODE_ERROR,
                    "the peer's Finished has %zu bytes instead of %zu", len, c->hlen);
-  if (mt_finished_mac(c, c->is_server ? c->c_hs : c->s_hs, mac) != 0)
+  if (mt_finished_mac(c, c->in_pha ? c->c_ap : c->is_server ? c->c_hs : c->s_hs, mac) != 0)
     return mt_fail(c, MUTLS_E_INTERNAL, ALERT_INTERNAL_ERROR, "computing Finished failed");
   int bad = mt_ct_memcmp(mac, body, len);
   mt_wipe(mac, sizeof mac);
@@ -207,8 +209,9 @@ int mt_recv_certificate(mutls_conn *c, const uint8_t *body, size_t len) {
       return mt_fail(c, MUTLS_E_DECODE, ALERT_DECODE_ERROR,
                      "the server sent an empty Certificate message");
     /* Allow rules can only be met with a certificate: without one a client
-     * would slip past them, so they make it required too. */
-    if (c->cfg->client_auth == MUTLS_CLIENT_AUTH_REQUIRED || c->cfg->policy.n)
+     * would slip past them, so they make it required too. After the
+     * handshake the application judges an empty answer itself. */
+    if (!c->in_pha && (c->cfg->client_auth == MUTLS_CLIENT_AUTH_REQUIRED || c->cfg->policy.n))
       return mt_fail(c, MUTLS_E_CERT_MISSING, ALERT_CERTIFICATE_REQUIRED,
                      "the client sent no certificate, and this server requires one%s; configure "
                      "the client with a certificate from one of the CAs in the server's client "
@@ -224,6 +227,7 @@ int mt_recv_certificate(mutls_conn *c, const uint8_t *body, size_t len) {
     mt_chain_free(chain);
     return verify_failure(c, v, why);
   }
+  mt_peer_free(c->peer); /* post-handshake: the new identity replaces any older one */
   if (!(c->peer = mt_peer_new(chain)))
     return mt_fail(c, MUTLS_E_NOMEM, ALERT_INTERNAL_ERROR, "out of memory");
   return 0;

@@ -181,6 +181,9 @@ struct mutls_conn {
   unsigned tickets_sent;
   int pha_offered;  /* server: the client offered post_handshake_auth */
   int pha_pending;  /* server: a post-handshake CertificateRequest awaits its answer */
+  int in_pha;       /* a post-handshake authentication exchange is under way */
+  int pha_step;     /* server: 0 Certificate, 1 CertificateVerify, 2 Finished expected */
+  mt_writer pha_buf; /* its messages, after the handshake's transcript (4.4) */
   int confirmed;
   int key_update_reply; /* the peer asked for a KeyUpdate: send one before our next data */
   int64_t confirm_deadline; /* ms, CLOCK_REALTIME */
@@ -324,8 +327,14 @@ int mt_client_handle(mutls_conn *c, uint8_t type, const uint8_t *body, size_t le
 int mt_server_handle(mutls_conn *c, uint8_t type, const uint8_t *body, size_t len,
                      const uint8_t *msg, size_t msg_len);
 /* Post-handshake messages (4.6), both sides. */
-int mt_post_handshake(mutls_conn *c, uint8_t type, const uint8_t *body, size_t len);
+int mt_post_handshake(mutls_conn *c, uint8_t type, const uint8_t *body, size_t len,
+                      const uint8_t *msg, size_t mlen);
 int mt_send_key_update(mutls_conn *c, int request_peer);
+/* client.c: a CertificateRequest (in the handshake, or after it with
+ * post_handshake_auth): parses it and picks our identity. */
+int mt_client_certificate_request(mutls_conn *c, const uint8_t *body, size_t len, int post);
+/* client.c: Certificate, CertificateVerify (if we have an identity). */
+int mt_client_send_identity(mutls_conn *c);
 
 /* ---- shared handshake steps (handshake.c) ---------------------------------- */
 int mt_send_finished(mutls_conn *c);

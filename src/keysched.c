@@ -5,7 +5,10 @@
 
 int mt_transcript_add(mutls_conn *c, const uint8_t *msg, size_t len) {
   int rc;
-  if (c->th) {
+  if (c->in_pha) { /* 4.4: the handshake's transcript plus this exchange */
+    mt_w_bytes(&c->pha_buf, msg, len);
+    rc = mt_w_failed(&c->pha_buf) ? -1 : 0;
+  } else if (c->th) {
     rc = mt_hash_update(c->th, msg, len);
   } else {
     mt_w_bytes(&c->th_buf, msg, len);
@@ -23,7 +26,10 @@ int mt_transcript_start(mutls_conn *c) {
   return 0;
 }
 
-int mt_transcript_hash(mutls_conn *c, uint8_t *out) { return mt_hash_peek(c->th, out); }
+int mt_transcript_hash(mutls_conn *c, uint8_t *out) {
+  if (c->in_pha) return mt_hash_peek_with(c->th, c->pha_buf.buf, c->pha_buf.len, out);
+  return mt_hash_peek(c->th, out);
+}
 
 int mt_transcript_hrr_rewrite(mutls_conn *c) {
   uint8_t h[MT_MAX_HASH], hdr[4] = {HS_MESSAGE_HASH, 0, 0, 0};

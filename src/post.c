@@ -1,5 +1,8 @@
 /* post.c - messages after the handshake (RFC 8446 4.6): NewSessionTicket
  * (to session.c), KeyUpdate both ways, and post-handshake authentication. */
+#include <stdlib.h>
+#include <string.h>
+
 #include "internal.h"
 #include "msg/msg.h"
 
@@ -34,7 +37,93 @@ int mutls_conn_key_update(mutls_conn *c, int request_peer) {
   return mt_send_key_update(c, request_peer) == 0 ? MUTLS_OK : MUTLS_ERR;
 }
 
-int mt_post_handshake(mutls_conn *c, uint8_t type, const uint8_t *body, size_t len) {
+/* 4.6.2, client: answer a CertificateRequest after the handshake with
+ * Certificate, CertificateVerify and Finished, if we offered to. */
+static int client_pha(mutls_conn *c, const uint8_t *body, size_t len, const uint8_t *msg,
+                      size_t mlen) {
+  if (!c->cfg->post_handshake_auth)
+    return mt_fail(c, MUTLS_E_UNEXPECTED_MESSAGE, ALERT_UNEXPECTED_MESSAGE,
+                   "the server asked for a certificate after the handshake, which we did not "
+                   "offer (post_handshake_auth)");
+  c->in_pha = 1;
+  mt_w_reset(&c->pha_buf);
+  if (mt_client_certificate_request(c, body, len, 1) != 0 || mt_transcript_add(c, msg, mlen) != 0 ||
+      mt_client_send_identity(c) != 0 || mt_send_finished(c) != 0)
+    return -1;
+  c->in_pha = 0;
+  return 0;
+}
+
+/* 4.6.2, server: the client's answer, one message at a time. */
+static int server_pha(mutls_conn *c, uint8_t type, const uint8_t *body, size_t len,
+                      const uint8_t *msg, size_t mlen) {
+  static const uint8_t expected[3] = {HS_CERTIFICATE, HS_CERTIFICATE_VERIFY, HS_FINISHED};
+  if (type != expected[c->pha_step])
+    return mt_fail(c, MUTLS_E_UNEXPECTED_MESSAGE, ALERT_UNEXPECTED_MESSAGE,
+                   "the client answered our certificate request with message %u", type);
+  const mutls_peer *before = c->peer;
+  switch (c->pha_step) {
+  case 0:
+    if (mt_recv_certificate(c, body, len) != 0) return -1;
+    c->pha_step = c->peer != before ? 1 : 2; /* an empty Certificate has no CertificateVerify */
+    return mt_transcript_add(c, msg, mlen);
+  case 1:
+    if (mt_recv_certificate_verify(c, body, len) != 0) return -1;
+    c->pha_step = 2;
+    return mt_transcript_add(c, msg, mlen);
+  default:
+    if (mt_recv_finished(c, body, len) != 0) return -1;
+    c->in_pha = c->pha_pending = 0;
+    mt_w_reset(&c->pha_buf);
+    return 0;
+  }
+}
+
+int mutls_conn_request_client_cert(mutls_conn *c) {
+  uint8_t ctx[8];
+  const mutls_config *cfg = c->cfg;
+  const char *why = !c->is_server ? "only a server asks for client certificates"
+                    : c->state != ST_CONNECTED ? "the handshake has not completed"
+                    : !c->pha_offered ? "the client did not offer post_handshake_auth, so it "
+                                        "cannot be asked for a certificate after the handshake"
+                    : c->pha_pending ? "a certificate request is already waiting for its answer"
+                    : !cfg->client_trust ? "no client CA is configured to verify the answer with"
+                                         : NULL;
+  if (why) {
+    snprintf(c->notice, sizeof c->notice, "%s", why);
+    return MUTLS_ERR;
+  }
+  /* Our CertificateRequest with a fresh, non-empty context (4.3.2). */
+  if (mt_random(ctx, sizeof ctx) != 0) return MUTLS_ERR;
+  mt_writer w;
+  mt_w_init(&w, cfg->cr_msg_len + 16);
+  size_t t = mt_hs_begin(&w, HS_CERTIFICATE_REQUEST);
+  mt_w_u8(&w, sizeof ctx);
+  mt_w_bytes(&w, ctx, sizeof ctx);
+  mt_w_bytes(&w, cfg->cr_msg + 5, cfg->cr_msg_len - 5); /* its extensions */
+  mt_hs_end(&w, t);
+  free(c->cr_context);
+  c->cr_context = malloc(sizeof ctx);
+  int rc = MUTLS_ERR;
+  if (!mt_w_failed(&w) && c->cr_context) {
+    memcpy(c->cr_context, ctx, sizeof ctx);
+    c->cr_context_len = sizeof ctx;
+    c->in_pha = c->pha_pending = 1;
+    c->pha_step = 0;
+    mt_w_reset(&c->pha_buf);
+    if (mt_send_handshake(c, w.buf, w.len) == 0 && mt_flush_handshake(c) == 0) rc = MUTLS_OK;
+  }
+  mt_w_free(&w);
+  return rc;
+}
+
+int mutls_conn_client_cert_pending(const mutls_conn *c) { return c->pha_pending; }
+
+int mt_post_handshake(mutls_conn *c, uint8_t type, const uint8_t *body, size_t len,
+                      const uint8_t *msg, size_t mlen) {
+  if (c->is_server && c->pha_pending && type != HS_KEY_UPDATE)
+    return server_pha(c, type, body, len, msg, mlen);
+  if (!c->is_server && type == HS_CERTIFICATE_REQUEST) return client_pha(c, body, len, msg, mlen);
   switch (type) {
   case HS_NEW_SESSION_TICKET:
     if (c->is_server)

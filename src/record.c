@@ -93,7 +93,7 @@ static int drain_handshake(mutls_conn *c) {
     off += mlen;
     unsigned epoch = c->rd_epoch;
     if (c->state == ST_CONNECTED)
-      rc = mt_post_handshake(c, type, body.p, body.len);
+      rc = mt_post_handshake(c, type, body.p, body.len, msg, mlen);
     else if (c->is_server)
       rc = mt_server_handle(c, type, body.p, body.len, msg, mlen);
     else
