@@ -102,6 +102,21 @@ uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/include/mutls.h $(DESTDIR)$(PREFIX)/lib/libmutls.* \
 	  $(DESTDIR)$(PREFIX)/bin/mutls $(DESTDIR)$(PREFIX)/lib/pkgconfig/mutls.pc
 
+# mutls beside OpenSSL libssl (bench/): builds and runs the full benchmark.
+# BENCH_ARGS=--quick make bench for a smoke run. Never part of make check.
+BENCH_SRCS := $(sort $(wildcard bench/*.c))
+BENCH_OBJS := $(BENCH_SRCS:%.c=$(B)/obj/%.o)
+BENCH := $(B)/mutls-bench
+BENCH_ARGS ?=
+
+$(BENCH): $(BENCH_OBJS) $(STATIC)
+	$(CC) $(SAN_LDFLAGS) -o $@ $(BENCH_OBJS) $(STATIC) -lssl -lcrypto -lpthread
+
+bench: $(BENCH)
+	$(BENCH) $(BENCH_ARGS)
+
+-include $(BENCH_OBJS:.o=.d)
+
 format:
 	clang-format -i $(LIB_SRCS) $(wildcard src/*.h src/*/*.h include/*.h) $(CLI_SRCS)
 
