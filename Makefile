@@ -91,7 +91,7 @@ fuzz: fuzz-build
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig
-	install -m 644 include/mutls.h $(DESTDIR)$(PREFIX)/include/
+	install -m 644 include/mutls.h include/mutls_ca.h $(DESTDIR)$(PREFIX)/include/
 	install -m 644 $(STATIC) $(DESTDIR)$(PREFIX)/lib/
 	install -m 755 $(SHARED) $(DESTDIR)$(PREFIX)/lib/
 	ln -sf libmutls.so.$(SOVER) $(DESTDIR)$(PREFIX)/lib/libmutls.so
@@ -99,7 +99,8 @@ install: all
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' mutls.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/mutls.pc
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/include/mutls.h $(DESTDIR)$(PREFIX)/lib/libmutls.* \
+	rm -f $(DESTDIR)$(PREFIX)/include/mutls.h $(DESTDIR)$(PREFIX)/include/mutls_ca.h \
+	  $(DESTDIR)$(PREFIX)/lib/libmutls.* \
 	  $(DESTDIR)$(PREFIX)/bin/mutls $(DESTDIR)$(PREFIX)/lib/pkgconfig/mutls.pc
 
 # mutls beside OpenSSL libssl (bench/): builds and runs the full benchmark.

@@ -128,26 +128,11 @@ int mt_recv_certificate_verify(mutls_conn *c, const uint8_t *body, size_t len) {
   return 0;
 }
 
-/* Maps a chain verification outcome to our error code and the alert of
- * RFC 8446 6.2. The one place this mapping lives. */
+/* The outcome's code and alert come from the one mapping in crypto. */
 static int verify_failure(mutls_conn *c, mt_verify_code v, const char *why) {
-  static const struct {
-    mt_verify_code v;
-    mutls_error e;
-    int alert;
-  } map[] = {
-      {MT_VERIFY_UNTRUSTED, MUTLS_E_CERT_UNTRUSTED, ALERT_UNKNOWN_CA},
-      {MT_VERIFY_EXPIRED, MUTLS_E_CERT_EXPIRED, ALERT_CERTIFICATE_EXPIRED},
-      {MT_VERIFY_NOT_YET_VALID, MUTLS_E_CERT_NOT_YET_VALID, ALERT_CERTIFICATE_EXPIRED},
-      {MT_VERIFY_NAME_MISMATCH, MUTLS_E_CERT_NAME_MISMATCH, ALERT_BAD_CERTIFICATE},
-      {MT_VERIFY_BAD_PURPOSE, MUTLS_E_CERT_UNSUPPORTED, ALERT_UNSUPPORTED_CERTIFICATE},
-      {MT_VERIFY_REVOKED, MUTLS_E_CERT_REVOKED, ALERT_CERTIFICATE_REVOKED},
-      {MT_VERIFY_CRL_MISSING, MUTLS_E_CRL_MISSING, ALERT_CERTIFICATE_UNKNOWN},
-      {MT_VERIFY_CRL_STALE, MUTLS_E_CRL_STALE, ALERT_CERTIFICATE_UNKNOWN},
-  };
-  for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
-    if (map[i].v == v) return mt_fail(c, map[i].e, map[i].alert, "%s", why);
-  return mt_fail(c, MUTLS_E_CERT_BAD, ALERT_BAD_CERTIFICATE, "%s", why);
+  int alert;
+  mutls_error e = mt_verify_code_error(v, &alert);
+  return mt_fail(c, e, alert, "%s", why);
 }
 
 /* A server verifies clients against its client CAs only, for clientAuth; a

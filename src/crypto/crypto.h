@@ -16,6 +16,8 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "mutls.h"
+
 /* Fetches algorithm objects once. Safe to call many times and from many
  * threads (pthread_once inside). Returns 0, or -1 if libcrypto lacks
  * something we need. */
@@ -249,6 +251,10 @@ int mt_trust_subjects(const mt_trust *t, const uint8_t *const **names, const siz
 /* A DER-encoded distinguished name as one line ("CN=Billing CA,O=x"); -1 if
  * it does not parse. */
 int mt_name_text(const uint8_t *der, size_t len, char *out, size_t out_len);
+
+/* The one mapping from a verification outcome to our error code and the
+ * alert RFC 8446 6.2 names (handshake and `mutls cert check` share it). */
+mutls_error mt_verify_code_error(mt_verify_code v, int *alert);
 
 /* Test hook, for replaying RFC 8448 (whose keys are 1024-bit RSA): lets
  * peers use keys and signature hashes that verification refuses otherwise.

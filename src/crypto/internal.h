@@ -59,4 +59,25 @@ uint8_t *mt_read_small_file(const char *what, const char *path, size_t *len, cha
 /* snprintf into err when err is non-NULL. */
 void mt_errf(char *err, size_t err_len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+/* ---- the CA calls of mutls_ca.h (ca.c, ca_issue.c, ca_inspect.c) ---------- */
+#include "mutls_ca.h"
+
+/* The error code and TLS alert a handshake gives for a verification
+ * outcome: the one table (ca_inspect.c), used by mutls_ca_check.
+ * src/handshake.c's verify_failure keeps a copy for now; it should call this
+ * once the declaration moves to crypto.h. alert may be NULL. */
+/* Sets st (may be NULL) to success, sentence "", and returns MUTLS_OK. */
+int mt_ca_ok(mutls_ca_status *st);
+/* Sets st (may be NULL) to code and one sentence; returns MUTLS_ERR. */
+int mt_ca_fail(mutls_ca_status *st, mutls_error code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* The first certificate of a PEM text, owned by the caller; NULL with a
+ * sentence in st that starts "cannot use the <what>: ". */
+X509 *mt_ca_read_cert(const char *pem, const char *what, mutls_ca_status *st);
+/* A private key from PEM text, the same way (mt_pkey_free it). */
+mt_pkey *mt_ca_read_key(const char *pem, const char *what, mutls_ca_status *st);
+/* The contents of a memory BIO as malloc'd NUL-terminated text, for
+ * mutls_ca_free (which wipes it); NULL if out of memory. */
+char *mt_ca_bio_text(BIO *bio);
+
 #endif
