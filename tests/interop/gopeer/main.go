@@ -3,7 +3,7 @@
 //
 //	gopeer server -listen ADDR -cert CHAIN.pem -key KEY.pem [-alpn LIST]
 //	              [-groups LIST] [-ciphers LIST] [-http] [-once]
-//	              [-clientca CA.pem]
+//	              [-clientca CA.pem] [-clientauth require|optional|none]
 //	gopeer client -connect ADDR -servername NAME -cacert CA.pem [-alpn LIST]
 //	              [-groups LIST] [-ciphers LIST] [-cert C -key K] -send TEXT
 //
@@ -11,6 +11,21 @@
 // one stderr line per connection. It echoes what it reads until the client
 // closes, or with -http answers one HTTP request with a text body that names
 // the protocol version, the cipher suite and the ALPN protocol.
+//
+// Client authentication (mutual TLS): -clientca names the CA(s) whose client
+// certificates are accepted; -clientauth chooses Go's mode: require
+// (RequireAndVerifyClientCert), optional (VerifyClientCertIfGiven) or none
+// (NoClientCert). -clientca alone means require; require and optional need
+// -clientca. With -clientauth, the server names the verified client in its
+// reply: echo mode first sends one line
+//
+//	client=SUBJECT uri=URI[,URI...]
+//
+// (SUBJECT as Go prints it, e.g. "CN=mutls test client"; "-" for none), then
+// echoes; the -http body ends with the same line. The per-connection stderr
+// line always has client_cert=SUBJECT (spaces as _) and client_uri=URIS.
+// A refused client gets Go's alert (e.g. certificate_required, bad_certificate)
+// and a "failed" stderr line.
 //
 // Go 1.19's ConnectionState does not name the key exchange group, so
 // neither side prints it; the mutls side of each test reports it.
@@ -151,7 +166,8 @@ func server(args []string) error {
 	ciphers := fs.String("ciphers", "", "cipher suites a connection must negotiate")
 	httpMode := fs.Bool("http", false, "answer one HTTP request per connection")
 	once := fs.Bool("once", false, "exit after one connection")
-	clientCA := fs.String("clientca", "", "require a client certificate from this CA")
+	clientCA := fs.String("clientca", "", "CA(s) whose client certificates are accepted (PEM)")
+	clientAuth := fs.String("clientauth", "", "require, optional or none (default: require with -clientca, else none)")
 	fs.Parse(args)
 
 	cfg, err := baseConfig(*alpn, *groups)
@@ -167,8 +183,27 @@ func server(args []string) error {
 		if cfg.ClientCAs, err = loadPool(*clientCA); err != nil {
 			return err
 		}
-		cfg.ClientAuth = tls.RequireAndVerifyClientCert
 	}
+	mode := *clientAuth
+	if mode == "" && *clientCA != "" {
+		mode = "require"
+	}
+	switch mode {
+	case "", "none":
+		cfg.ClientAuth = tls.NoClientCert
+	case "require":
+		cfg.ClientAuth = tls.RequireAndVerifyClientCert
+	case "optional":
+		cfg.ClientAuth = tls.VerifyClientCertIfGiven
+	default:
+		return fmt.Errorf("-clientauth %q: require, optional or none", mode)
+	}
+	if cfg.ClientAuth != tls.NoClientCert && cfg.ClientCAs == nil {
+		return fmt.Errorf("-clientauth %s needs -clientca", mode)
+	}
+	// Name the client in the reply only when asked to: the plain echo stays
+	// byte for byte.
+	showClient := *clientAuth != ""
 
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
@@ -185,14 +220,14 @@ func server(args []string) error {
 			return err
 		}
 		if *once {
-			return serveConn(raw, cfg, allowed, *httpMode)
+			return serveConn(raw, cfg, allowed, *httpMode, showClient)
 		}
-		go serveConn(raw, cfg, allowed, *httpMode)
+		go serveConn(raw, cfg, allowed, *httpMode, showClient)
 	}
 }
 
 // serveConn runs one connection and logs it in one line.
-func serveConn(raw net.Conn, cfg *tls.Config, allowed []string, httpMode bool) error {
+func serveConn(raw net.Conn, cfg *tls.Config, allowed []string, httpMode, showClient bool) error {
 	peer := raw.RemoteAddr().String()
 	raw.SetDeadline(time.Now().Add(ioTimeout))
 	c := tls.Server(raw, cfg)
@@ -206,13 +241,18 @@ func serveConn(raw net.Conn, cfg *tls.Config, allowed []string, httpMode bool) e
 		return err
 	}
 	st := c.ConnectionState()
-	fmt.Fprintf(os.Stderr, "gopeer server: %s ok %s %s alpn=%s sni=%s client_cert=%s\n",
+	fmt.Fprintf(os.Stderr, "gopeer server: %s ok %s %s alpn=%s sni=%s client_cert=%s client_uri=%s\n",
 		peer, versionName(st.Version), tls.CipherSuiteName(st.CipherSuite),
-		orDash(st.NegotiatedProtocol), orDash(st.ServerName), peerSubject(st))
+		orDash(st.NegotiatedProtocol), orDash(st.ServerName), peerSubject(st), peerURIs(st))
 	if httpMode {
-		err = answerHTTP(c, st)
+		err = answerHTTP(c, st, showClient)
 	} else {
-		_, err = io.Copy(c, c)
+		if showClient {
+			_, err = io.WriteString(c, clientLine(st))
+		}
+		if err == nil {
+			_, err = io.Copy(c, c)
+		}
 	}
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "gopeer server: %s after handshake: %v\n", peer, err)
@@ -220,13 +260,16 @@ func serveConn(raw net.Conn, cfg *tls.Config, allowed []string, httpMode bool) e
 	return err
 }
 
-func answerHTTP(c *tls.Conn, st tls.ConnectionState) error {
+func answerHTTP(c *tls.Conn, st tls.ConnectionState, showClient bool) error {
 	req, err := http.ReadRequest(bufio.NewReader(c))
 	if err != nil {
 		return err
 	}
 	body := fmt.Sprintf("gopeer: %s %s alpn=%s path=%s\n", versionName(st.Version),
 		tls.CipherSuiteName(st.CipherSuite), orDash(st.NegotiatedProtocol), req.URL.Path)
+	if showClient {
+		body += clientLine(st)
+	}
 	_, err = fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"+
 		"Content-Length: %d\r\nConnection: close\r\n\r\n%s", len(body), body)
 	return err
@@ -244,6 +287,30 @@ func peerSubject(st tls.ConnectionState) string {
 		return "-"
 	}
 	return strings.ReplaceAll(st.PeerCertificates[0].Subject.String(), " ", "_")
+}
+
+// clientLine: "client=SUBJECT uri=URIS\n" for the verified client, "-" for none.
+func clientLine(st tls.ConnectionState) string {
+	subject := "-"
+	if len(st.PeerCertificates) > 0 {
+		subject = st.PeerCertificates[0].Subject.String()
+	}
+	return fmt.Sprintf("client=%s uri=%s\n", subject, peerURIs(st))
+}
+
+// peerURIs: the client leaf's URI SANs, comma separated, or "-".
+func peerURIs(st tls.ConnectionState) string {
+	if len(st.PeerCertificates) == 0 {
+		return "-"
+	}
+	var uris []string
+	for _, u := range st.PeerCertificates[0].URIs {
+		uris = append(uris, u.String())
+	}
+	if len(uris) == 0 {
+		return "-"
+	}
+	return strings.Join(uris, ",")
 }
 
 func client(args []string) error {
