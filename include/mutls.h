@@ -259,10 +259,12 @@ MUTLS_API int mutls_conn_close(mutls_conn *c);
  * asks the peer to update too. mutls also updates by itself long before an
  * AEAD's usage limit. */
 MUTLS_API int mutls_conn_key_update(mutls_conn *c, int request_peer);
-/* Server: asks the client for its certificate now (post-handshake). Fails
- * with MUTLS_E_STATE and a sentence if the client did not offer
- * post_handshake_auth. The answer arrives with later input; then
- * mutls_conn_peer() holds the client's identity. */
+/* Server: asks the client for its certificate now (post-handshake). If it
+ * cannot (the client did not offer post_handshake_auth, no client CA, a
+ * request already pending), returns MUTLS_ERR with the reason in
+ * mutls_conn_notice(); the connection stays usable. The answer arrives with
+ * later input; then mutls_conn_peer() holds the client's identity (NULL if
+ * it answered with none). */
 MUTLS_API int mutls_conn_request_client_cert(mutls_conn *c);
 /* 1 while a post-handshake certificate request waits for its answer. */
 MUTLS_API int mutls_conn_client_cert_pending(const mutls_conn *c);
@@ -307,6 +309,9 @@ MUTLS_API int mutls_conn_is_server(const mutls_conn *c);
  * sent one. */
 MUTLS_API int mutls_conn_cert_requested(const mutls_conn *c);
 MUTLS_API int mutls_conn_cert_sent(const mutls_conn *c);
+/* Which identity of the config this side presented (the index in the order
+ * they were added), or -1 for none. */
+MUTLS_API int mutls_conn_identity(const mutls_conn *c);
 /* One sentence about a choice that did not fail the handshake but may
  * surprise: why no client certificate was sent, or that the server never
  * asked for it. "" if none. */

@@ -440,7 +440,7 @@ int mt_client_send_identity(mutls_conn *c) {
 static int send_client_flight(mutls_conn *c) {
   if (c->cert_requested) {
     if (mt_client_send_identity(c) != 0) return -1;
-  } else if (c->cfg->n_ids) {
+  } else if (c->cfg->n_ids && !c->resumed) { /* resumed: the ticket speaks for us */
     snprintf(c->notice, sizeof c->notice,
              "the server did not ask for a client certificate; ours was not sent");
   }

@@ -296,6 +296,10 @@ int mutls_conn_is_server(const mutls_conn *c) { return c->is_server; }
 const mutls_peer *mutls_conn_peer(const mutls_conn *c) { return c->peer; }
 int mutls_conn_cert_requested(const mutls_conn *c) { return c->cert_requested; }
 int mutls_conn_cert_sent(const mutls_conn *c) { return c->cert_sent; }
+int mutls_conn_identity(const mutls_conn *c) {
+  return c->is_server ? (c->established || c->state != ST_S_WAIT_CH ? 0 : -1)
+                      : (c->cert_sent ? c->id : -1);
+}
 const char *mutls_conn_notice(const mutls_conn *c) { return c->notice; }
 
 mutls_error mutls_conn_error(const mutls_conn *c) { return c->err; }
@@ -325,6 +329,12 @@ const char *mt_alert_cause(int alert, int we_are_server) {
            "usage or key type)";
   case ALERT_CERTIFICATE_REQUIRED:
     return "the server requires a client certificate and none was sent";
+  case ALERT_CERTIFICATE_REVOKED:
+    return "the peer says our certificate was revoked (it is listed in a CRL it loaded); get a "
+           "new one issued";
+  case ALERT_CERTIFICATE_UNKNOWN:
+    return "the peer could not judge our certificate: often it lacks a current CRL for our "
+           "issuer, or it dislikes the certificate for another reason";
   case ALERT_DECRYPT_ERROR:
     return "the peer could not verify a signature or Finished from us";
   case ALERT_BAD_RECORD_MAC:

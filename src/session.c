@@ -22,6 +22,9 @@ struct mt_session {
   int64_t received_ms;
   uint8_t *chain; /* the server's chain: certificates, each u24-prefixed */
   size_t chain_len;
+  /* The server's identity as verified, shared (not parsed again for every
+   * resumption); NULL for a session read from a blob: then chain is parsed. */
+  mutls_peer *peer;
 };
 
 struct mt_session_cache {
@@ -34,6 +37,7 @@ void mt_session_free(mt_session *s) {
   if (!s) return;
   free(s->ticket);
   free(s->chain);
+  mt_peer_free(s->peer);
   mt_wipe(s, sizeof *s);
   free(s);
 }
@@ -58,7 +62,9 @@ void mt_session_cache_free(mt_session_cache *sc) {
 }
 
 static int expired(const mt_session *s) {
-  return mt_now_ms() - s->received_ms > (int64_t)s->lifetime * 1000;
+  /* received_ms may come from a blob (mutls_conn_set_session): a negative
+   * one would overflow the subtraction, here and in the ticket age. */
+  return s->received_ms < 0 || mt_now_ms() - s->received_ms > (int64_t)s->lifetime * 1000;
 }
 
 /* Keeps the newest session per name; the oldest name goes when full. */
@@ -175,6 +181,7 @@ int mt_client_accept_psk(mutls_conn *c, mt_reader *body, uint16_t suite) {
 }
 
 int mt_client_resumed_peer(mutls_conn *c) {
+  if (c->offer->peer) return (c->peer = mt_peer_share(c->offer->peer)) ? 0 : -1;
   const uint8_t *der[MT_MAX_CHAIN];
   size_t der_len[MT_MAX_CHAIN], n = 0;
   char why[300];
@@ -223,6 +230,7 @@ static mt_session *session_copy(const mt_session *s) {
   }
   memcpy(d->ticket, s->ticket, s->ticket_len);
   if (s->chain_len) memcpy(d->chain, s->chain, s->chain_len);
+  d->peer = s->peer ? mt_peer_share(s->peer) : NULL; /* NULL: parsed when resumed */
   return d;
 }
 
@@ -260,6 +268,7 @@ int mt_client_recv_ticket(mutls_conn *c, const uint8_t *body, size_t len) {
   s->age_add = age_add;
   s->received_ms = mt_now_ms();
   s->psk_len = c->hlen;
+  s->peer = c->peer ? mt_peer_share(c->peer) : NULL; /* NULL: parsed when resumed */
   if (mt_ks_ticket_psk(c->suite->hash, c->res_master, nonce.p, nonce.len, s->psk) != 0 ||
       copy_chain(c, s) != 0) {
     mt_session_free(s);

@@ -33,6 +33,18 @@ int cli_usage_error(const cli_command *cmd, const char *fmt, ...) {
   return CLI_EXIT_USAGE;
 }
 
+static const char *log_name = "mutls";
+
+int cli_value_error(const char *fmt, ...) {
+  char msg[512];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  fprintf(stderr, "%s: %s; see %s --help\n", log_name, msg, log_name);
+  return -1;
+}
+
 /* Stores one option's value. Returns 0, or a usage error status. */
 static int take_option(const cli_command *cmd, const cli_option *o, const char *value) {
   if (o->flag) {
@@ -63,9 +75,13 @@ static int parse_long(const cli_command *cmd, int argc, char **argv, int *i) {
   const cli_option *o = find_option(cmd, arg, name_len);
   if (!o) return cli_usage_error(cmd, "unknown option '%.*s'", (int)name_len, arg);
   const char *value = eq ? eq + 1 : NULL;
-  /* "--opt value": the next argument is the value, whatever it looks like,
-   * so a value may start with "-". */
-  if (!value && !o->flag && *i + 1 < argc) value = argv[++*i];
+  if (!value && o->implied) {
+    value = o->implied;
+  } else if (!value && !o->flag && *i + 1 < argc) {
+    /* "--opt value": the next argument is the value, whatever it looks
+     * like, so a value may start with "-". */
+    value = argv[++*i];
+  }
   return take_option(cmd, o, value);
 }
 
@@ -116,7 +132,10 @@ void cli_print_help(FILE *out, const cli_command *cmd) {
   fprintf(out, "Usage: %s\n\n%s\nOptions:\n", cmd->synopsis, cmd->description);
   for (size_t i = 0; i < cmd->n_options; i++) {
     const cli_option *o = &cmd->options[i];
-    fprintf(out, "  %s%s%s\n", o->name, o->arg ? " " : "", o->arg ? o->arg : "");
+    if (o->implied)
+      fprintf(out, "  %s[=%s]\n", o->name, o->arg);
+    else
+      fprintf(out, "  %s%s%s\n", o->name, o->arg ? " " : "", o->arg ? o->arg : "");
     print_indented(out, o->help, 6);
     fprintf(out, "      Example: %s\n", o->example);
   }
@@ -219,8 +238,6 @@ void cli_format_sockaddr(const struct sockaddr *sa, char *out, size_t cap) {
 
 /* ---- logging ---------------------------------------------------------------------- */
 
-static const char *log_name = "mutls";
-
 void cli_set_name(const char *name) {
   log_name = name;
 }
@@ -269,6 +286,84 @@ int cli_apply_tls_prefs(mutls_config *cfg, const cli_tls_prefs *prefs) {
       cli_log_config_error(cfg, steps[i].option);
       return -1;
     }
+  }
+  return 0;
+}
+
+/* ---- repeatable options ---------------------------------------------------------- */
+
+int cli_list_add(void *ctx, const char *value) {
+  cli_list *list = ctx;
+  if (list->n == list->max)
+    return cli_value_error("%s may be given at most %zu times", list->option, list->max);
+  list->item[list->n++] = value;
+  return 0;
+}
+
+static int allow(cli_rules *rules, const char *kind, const char *pattern) {
+  if (rules->n == CLI_RULES_MAX)
+    return cli_value_error("at most %d --allow-* rules may be given", CLI_RULES_MAX);
+  rules->rule[rules->n].kind = kind;
+  rules->rule[rules->n++].pattern = pattern;
+  return 0;
+}
+
+int cli_allow_uri(void *rules, const char *pattern) {
+  return allow(rules, "uri", pattern);
+}
+int cli_allow_dns(void *rules, const char *pattern) {
+  return allow(rules, "dns", pattern);
+}
+int cli_allow_cn(void *rules, const char *pattern) {
+  return allow(rules, "cn", pattern);
+}
+int cli_allow_ou(void *rules, const char *pattern) {
+  return allow(rules, "ou", pattern);
+}
+int cli_allow_pin(void *rules, const char *pattern) {
+  return allow(rules, "pin", pattern);
+}
+int cli_allow_spki(void *rules, const char *pattern) {
+  return allow(rules, "spki", pattern);
+}
+
+int cli_check_peer_checks(const cli_command *cmd, const cli_peer_checks *checks) {
+  if (checks->crl.n == 0 && (checks->crl_chain || checks->crl_soft_fail))
+    return cli_usage_error(cmd, "%s needs at least one --crl FILE",
+                           checks->crl_chain ? "--crl-chain" : "--crl-soft-fail");
+  return CLI_EXIT_OK;
+}
+
+int cli_apply_peer_checks(mutls_config *cfg, const cli_peer_checks *checks) {
+  for (size_t i = 0; i < checks->allow.n; i++) {
+    const char *kind = checks->allow.rule[i].kind, *pattern = checks->allow.rule[i].pattern;
+    /* The rule as mutls_config_allow reads it: "uri:spiffe://...". */
+    size_t len = strlen(kind) + 1 + strlen(pattern) + 1;
+    char *rule = malloc(len);
+    if (!rule) {
+      cli_log("out of memory");
+      return -1;
+    }
+    snprintf(rule, len, "%s:%s", kind, pattern);
+    int rc = mutls_config_allow(cfg, rule);
+    free(rule);
+    if (rc != MUTLS_OK) {
+      char what[64 + CLI_HOST_MAX];
+      snprintf(what, sizeof what, "--allow-%s %.*s", kind, CLI_HOST_MAX, pattern);
+      cli_log_config_error(cfg, what);
+      return -1;
+    }
+  }
+  for (size_t i = 0; i < checks->crl.n; i++) {
+    if (mutls_config_add_crl_file(cfg, checks->crl.item[i]) != MUTLS_OK) {
+      cli_log_config_error(cfg, "--crl");
+      return -1;
+    }
+  }
+  if ((checks->crl_chain || checks->crl_soft_fail) &&
+      mutls_config_set_crl_check(cfg, checks->crl_chain, checks->crl_soft_fail) != MUTLS_OK) {
+    cli_log_config_error(cfg, checks->crl_chain ? "--crl-chain" : "--crl-soft-fail");
+    return -1;
   }
   return 0;
 }

@@ -29,6 +29,10 @@ enum { CLI_EXIT_OK = 0, CLI_EXIT_FAIL = 1, CLI_EXIT_USAGE = 2 };
  *   value  an option given at most once; points at the caller's string
  *   add    an option that may repeat (e.g. --allow-uri); called once per use
  *          with ctx; returns 0, or -1 after printing why the value is bad
+ *          (cli_value_error)
+ * A value option with implied set may be given without its value: then
+ * *value = implied. Its value must then be joined with '=' (--confirm=500):
+ * the next argument is never taken, so `--confirm HOST:PORT` stays readable.
  * The table is also the help text: every option has a help and an example.
  */
 typedef struct cli_option {
@@ -38,6 +42,7 @@ typedef struct cli_option {
   const char **value;
   int (*add)(void *ctx, const char *value);
   void *ctx;
+  const char *implied; /* value options only: the value when none is given */
   const char *help;    /* one or more lines, no trailing newline */
   const char *example; /* "--listen 127.0.0.1:4433" */
 } cli_option;
@@ -67,6 +72,9 @@ void cli_print_help(FILE *out, const cli_command *cmd);
  * CLI_EXIT_USAGE, for usage errors found after parsing. */
 int cli_usage_error(const cli_command *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* The same line, from an add callback (which has no cli_command; the name
+ * comes from cli_set_name). Returns -1, what the callback returns. */
+int cli_value_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /*
  * Splits "host:port", "[v6-literal]:port" into host (brackets removed) and
@@ -110,6 +118,121 @@ typedef struct cli_tls_prefs {
 int cli_apply_tls_prefs(mutls_config *cfg, const cli_tls_prefs *prefs);
 /* Logs "<what>: <mutls_config_error sentence>". */
 void cli_log_config_error(const mutls_config *cfg, const char *what);
+
+/* ---- repeatable options ---------------------------------------------------------- */
+
+#define CLI_LIST_MAX 16 /* uses of one repeatable option (--crl, --cert) */
+#define CLI_RULES_MAX 64
+
+/* The values of one repeatable option, in command-line order. Set option
+ * and max (at most CLI_LIST_MAX); pass the list as ctx of cli_list_add. */
+typedef struct cli_list {
+  const char *option; /* "--crl": named when it is given too often */
+  size_t max;
+  const char *item[CLI_LIST_MAX];
+  size_t n;
+} cli_list;
+int cli_list_add(void *list, const char *value);
+
+/* Allow rules for the verified peer, in command-line order: kind is the
+ * rule's prefix in mutls_config_allow ("uri", "dns", "cn", "ou", "pin",
+ * "spki"), so the CLI and the library share one syntax. */
+typedef struct cli_rules {
+  struct {
+    const char *kind;
+    const char *pattern;
+  } rule[CLI_RULES_MAX];
+  size_t n;
+} cli_rules;
+int cli_allow_uri(void *rules, const char *pattern);
+int cli_allow_dns(void *rules, const char *pattern);
+int cli_allow_cn(void *rules, const char *pattern);
+int cli_allow_ou(void *rules, const char *pattern);
+int cli_allow_pin(void *rules, const char *pattern);
+int cli_allow_spki(void *rules, const char *pattern);
+
+/* What both roles check in the peer's certificate beyond its chain: allow
+ * rules and revocation. */
+typedef struct cli_peer_checks {
+  cli_rules allow;
+  cli_list crl; /* set .option = "--crl", .max = CLI_LIST_MAX */
+  int crl_chain, crl_soft_fail;
+} cli_peer_checks;
+
+/* The option table rows for cli_peer_checks C; PEER ("client" or "server")
+ * is the side being checked, in the help text. */
+// clang-format off
+#define CLI_PEER_CHECK_OPTIONS(C, PEER)                                                       \
+  {.name = "--allow-uri",                                                                     \
+   .arg = "PATTERN",                                                                          \
+   .add = cli_allow_uri,                                                                      \
+   .ctx = &(C).allow,                                                                         \
+   .help = "Allow a " PEER " whose certificate has this URI SAN (a SPIFFE ID): exact, or\n"   \
+           "ending in /* for any URI below that path. Every --allow-* option may repeat;\n"   \
+           "a " PEER " matching any one rule is allowed, one matching none is refused\n"      \
+           "(access_denied). Without rules, any verified " PEER " is allowed.",               \
+   .example = "--allow-uri 'spiffe://example.org/billing/*'"},                                \
+  {.name = "--allow-dns",                                                                     \
+   .arg = "PATTERN",                                                                          \
+   .add = cli_allow_dns,                                                                      \
+   .ctx = &(C).allow,                                                                         \
+   .help = "Allow a " PEER " whose certificate has this DNS SAN: exact, or *.DOMAIN for\n"    \
+           "any name one label below DOMAIN.",                                                \
+   .example = "--allow-dns '*.billing.example.org'"},                                         \
+  {.name = "--allow-cn",                                                                      \
+   .arg = "NAME",                                                                             \
+   .add = cli_allow_cn,                                                                       \
+   .ctx = &(C).allow,                                                                         \
+   .help = "Allow a " PEER " whose certificate's subject common name is exactly NAME.",       \
+   .example = "--allow-cn billing"},                                                          \
+  {.name = "--allow-ou",                                                                      \
+   .arg = "NAME",                                                                             \
+   .add = cli_allow_ou,                                                                       \
+   .ctx = &(C).allow,                                                                         \
+   .help = "Allow a " PEER " whose certificate's subject has an organizational unit\n"        \
+           "(OU) exactly NAME.",                                                              \
+   .example = "--allow-ou payments"},                                                         \
+  {.name = "--allow-pin",                                                                     \
+   .arg = "SHA256",                                                                           \
+   .add = cli_allow_pin,                                                                      \
+   .ctx = &(C).allow,                                                                         \
+   .help = "Allow the " PEER " whose certificate (DER) has this SHA-256: 64 hex digits,\n"    \
+           "colons allowed (openssl x509 -noout -fingerprint -sha256 -in CERT.pem).",         \
+   .example = "--allow-pin 5f22c029...(64 hex digits)"},                                      \
+  {.name = "--allow-spki",                                                                    \
+   .arg = "SHA256",                                                                           \
+   .add = cli_allow_spki,                                                                     \
+   .ctx = &(C).allow,                                                                         \
+   .help = "Allow a " PEER " whose public key (SubjectPublicKeyInfo, DER) has this\n"         \
+           "SHA-256: a pin that survives renewing the certificate with the same key.",        \
+   .example = "--allow-spki 9a0b...(64 hex digits)"},                                         \
+  {.name = "--crl",                                                                           \
+   .arg = "FILE",                                                                             \
+   .add = cli_list_add,                                                                       \
+   .ctx = &(C).crl,                                                                           \
+   .help = "A certificate revocation list (PEM or DER) to check the " PEER "'s\n"             \
+           "certificate against; repeat for each issuer. A revoked certificate is refused\n"  \
+           "(certificate_revoked); so is one whose issuer has no CRL here, or a CRL\n"        \
+           "past its nextUpdate (certificate_unknown), unless --crl-soft-fail.",              \
+   .example = "--crl ca.crl --crl intermediate.crl"},                                         \
+  {.name = "--crl-chain",                                                                     \
+   .flag = &(C).crl_chain,                                                                    \
+   .help = "Check every certificate of the " PEER "'s chain against the CRLs, not only\n"     \
+           "its own (the leaf). Needs --crl.",                                                \
+   .example = "--crl-chain"},                                                                 \
+  {.name = "--crl-soft-fail",                                                                 \
+   .flag = &(C).crl_soft_fail,                                                                \
+   .help = "Accept a certificate whose issuer has no CRL, or whose CRL is past its\n"         \
+           "nextUpdate (a revoked one is still refused). Needs --crl.",                       \
+   .example = "--crl-soft-fail"}
+// clang-format on
+
+/* Checks the combinations parsing cannot (--crl-chain without --crl).
+ * Returns CLI_EXIT_OK or a usage error status. */
+int cli_check_peer_checks(const cli_command *cmd, const cli_peer_checks *checks);
+/* Applies the rules and CRLs to cfg. On failure logs the option, its value
+ * and mutls_config_error's sentence, and returns -1. */
+int cli_apply_peer_checks(mutls_config *cfg, const cli_peer_checks *checks);
 
 /* Writes all of buf to a descriptor, retrying short writes and EINTR.
  * Returns 0 or -1 with errno set. */

@@ -20,6 +20,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,9 +40,11 @@
 #define FULL_WAIT_MS 50 /* out of descriptors: try accept again after this long */
 #define HANDSHAKE_TIMEOUT_S 10
 #define IDLE_TIMEOUT_S 60
-#define MAX_TIMEOUT_S 86400 /* a day: larger values are surely typos */
-#define TIMED_OUT (-100)    /* not a mutls return value: a deadline passed */
-#define SILENT (-101)       /* TIMED_OUT before the client sent a single byte */
+#define MAX_TIMEOUT_S 86400          /* a day: larger values are surely typos */
+#define TIMED_OUT (-100)             /* not a mutls return value: a deadline passed */
+#define SILENT (-101)                /* TIMED_OUT before the client sent a single byte */
+#define MAX_TICKETS 8                /* per handshake (mutls_config_set_tickets) */
+#define MAX_TICKET_LIFETIME_S 604800 /* seven days: RFC 8446 4.6.1 */
 
 /* What the self-pipe carries. */
 enum { WAKE_STOP = 's', WAKE_ONCE_OK = 'o', WAKE_ONCE_FAILED = 'f' };
@@ -49,11 +52,19 @@ enum { WAKE_STOP = 's', WAKE_ONCE_OK = 'o', WAKE_ONCE_FAILED = 'f' };
 static struct {
   const char *listen, *cert, *key;
   const char *handshake_timeout, *idle_timeout, *max_connections; /* as given */
+  const char *client_ca, *client_auth, *pha_path;
+  const char *tickets, *ticket_lifetime, *ticket_keys; /* as given */
+  cli_peer_checks checks;
   cli_tls_prefs prefs;
-  int echo, http, once;
+  int echo, http, once, single_use_tickets;
   /* Parsed by check_options; 0 seconds means no limit. */
   int handshake_s, idle_s, max_conns;
-} opt;
+  int n_tickets, ticket_lifetime_s;
+  mutls_client_auth auth;
+  /* The log lines name the client and say whether it resumed: set when
+   * client certificates or tickets were configured. */
+  bool log_identity;
+} opt = {.checks = {.crl = {.option = "--crl", .max = CLI_LIST_MAX}}};
 
 static const cli_option options[] = {
     {.name = "--listen",
@@ -74,6 +85,23 @@ static const cli_option options[] = {
      .value = &opt.key,
      .help = "The private key (PEM) of the first certificate in --cert (required).",
      .example = "--key server.key"},
+    {.name = "--client-ca",
+     .arg = "CA.pem",
+     .value = &opt.client_ca,
+     .help = "The CA certificate(s), PEM, whose client certificates are accepted (mutual\n"
+             "TLS). Used only to verify clients; their names are sent to clients so they\n"
+             "can pick a certificate. Needs --client-auth: the server does not start\n"
+             "until you choose.",
+     .example = "--client-ca clients-ca.pem"},
+    {.name = "--client-auth",
+     .arg = "MODE",
+     .value = &opt.client_auth,
+     .help = "How clients are asked for a certificate: require (a client without one is\n"
+             "refused: certificate_required), optional (ask; verify one if sent; serve a\n"
+             "client without one too) or none (never ask). require and optional need\n"
+             "--client-ca.",
+     .example = "--client-auth require"},
+    CLI_PEER_CHECK_OPTIONS(opt.checks, "client"),
     {.name = "--alpn",
      .arg = "LIST",
      .value = &opt.prefs.alpn,
@@ -89,9 +117,18 @@ static const cli_option options[] = {
      .flag = &opt.http,
      .help = "Read one HTTP/1.x request (head up to 16 KiB) and answer 200 with a text/plain\n"
              "page describing the connection (version, cipher suite, group, signature\n"
-             "scheme, ALPN, SNI, HelloRetryRequest, client certificate), or 400 if the\n"
+             "scheme, ALPN, SNI, HelloRetryRequest, resumption, and the verified client\n"
+             "certificate: subject, issuer, SANs, SPIFFE ID, SHA-256), or 400 if the\n"
              "request is malformed or too big; then close.",
      .example = "--http"},
+    {.name = "--pha-path",
+     .arg = "PATH",
+     .value = &opt.pha_path,
+     .help = "With --http: a request for PATH (the query is ignored) makes the server ask\n"
+             "the client for its certificate after the handshake (post-handshake auth),\n"
+             "then answer with the identity it proved. A client that did not offer\n"
+             "post-handshake auth gets 403 and the reason. Needs --client-ca.",
+     .example = "--pha-path /admin"},
     {.name = "--once",
      .flag = &opt.once,
      .help = "Serve one connection, then exit: 0 if its handshake succeeded, 1 if not.\n"
@@ -118,6 +155,32 @@ static const cli_option options[] = {
      .help = "Serve at most N connections at once, 1 to 256. A client that connects while\n"
              "N are open is closed at once, and the log says so. Default: 256.",
      .example = "--max-connections 32"},
+    {.name = "--tickets",
+     .arg = "N",
+     .value = &opt.tickets,
+     .help = "Session tickets sent right after each full handshake, 0 to 8; a client\n"
+             "resumes with one (mutls client --sess-out/--sess-in). 0 turns resumption\n"
+             "off. A resuming client is checked again against the clock, --crl and the\n"
+             "--allow-* rules; one that fails them gets a full handshake. Default: 1.",
+     .example = "--tickets 2"},
+    {.name = "--ticket-lifetime",
+     .arg = "SECONDS",
+     .value = &opt.ticket_lifetime,
+     .help = "How long a ticket may be used, 1 to 604800 (seven days). Default: 7200.",
+     .example = "--ticket-lifetime 3600"},
+    {.name = "--ticket-keys",
+     .arg = "FILE",
+     .value = &opt.ticket_keys,
+     .help = "Seal tickets with the keys in FILE instead of keys of our own, so that\n"
+             "servers sharing FILE resume each other's clients. One key per line, 96 hex\n"
+             "digits (openssl rand -hex 48); the first line seals, every line opens.\n"
+             "Anyone who reads FILE can decrypt resumed traffic: protect it like a key.",
+     .example = "--ticket-keys /etc/mutls/ticket.keys"},
+    {.name = "--single-use-tickets",
+     .flag = &opt.single_use_tickets,
+     .help = "Let each ticket resume one connection only: a replayed ticket gets a full\n"
+             "handshake.",
+     .example = "--single-use-tickets"},
     {.name = "--keylog",
      .arg = "FILE",
      .value = &opt.prefs.keylog,
@@ -149,9 +212,16 @@ static const cli_option options[] = {
 
 static const cli_command command = {
     .name = "server",
-    .synopsis = "mutls server --listen HOST:PORT --cert CHAIN.pem --key KEY.pem [--alpn LIST]\n"
-                "                    [--echo | --http] [--once] [--handshake-timeout SECONDS]\n"
+    .synopsis = "mutls server --listen HOST:PORT --cert CHAIN.pem --key KEY.pem\n"
+                "                    [--client-ca CA.pem --client-auth require|optional|none]\n"
+                "                    [--allow-uri P]... [--allow-dns P]... [--allow-cn N]...\n"
+                "                    [--allow-ou N]... [--allow-pin SHA256]...\n"
+                "                    [--allow-spki SHA256]... [--crl FILE]... [--crl-chain]\n"
+                "                    [--crl-soft-fail] [--alpn LIST] [--echo | --http]\n"
+                "                    [--pha-path PATH] [--once] [--handshake-timeout SECONDS]\n"
                 "                    [--idle-timeout SECONDS] [--max-connections N]\n"
+                "                    [--tickets N] [--ticket-lifetime SECONDS]\n"
+                "                    [--ticket-keys FILE] [--single-use-tickets]\n"
                 "                    [--keylog FILE] [--ciphers LIST] [--groups LIST]\n"
                 "                    [--sigalgs LIST]",
     .description = "A TLS 1.3 test server. Serves many connections at once, each in its own\n"
@@ -165,20 +235,27 @@ static const cli_command command = {
         "  stdout: one line, 'listening on HOST:PORT', once the socket listens.\n"
         "  stderr: per connection, one of\n"
         "    mutls server: PEER ok VERSION SUITE GROUP sni=NAME alpn=PROTO bytes_in=N\n"
-        "                  bytes_out=N hrr=yes|no [http=STATUS] end=HOW\n"
+        "                  bytes_out=N hrr=yes|no [client=ID resumed=yes|no]\n"
+        "                  [http=STATUS] end=HOW\n"
         "    mutls server: PEER failed ERROR [alert_sent=A] [alert_received=A]: WHY\n"
         "    mutls server: PEER refused: N connections already open (--max-connections)\n"
         "  A timeout shows as ERROR or end= MUTLS_E_TIMEOUT, then which limit it was.\n"
+        "  client= and resumed= appear with --client-ca or a ticket option: ID is the\n"
+        "  client's SPIFFE ID, else its subject in double quotes, else - (none).\n"
         "\n"
         "Examples:\n"
         "  mutls server --listen 127.0.0.1:4433 --cert server.pem --key server.key\n"
         "  mutls server --listen localhost:0 --http --cert server.pem --key server.key\n"
+        "  mutls server --listen 127.0.0.1:8443 --http --cert server.pem --key server.key \\\n"
+        "               --client-ca clients-ca.pem --client-auth require \\\n"
+        "               --allow-uri 'spiffe://example.org/billing/*'\n"
         "  mutls server --listen [::1]:8443 --once --groups secp256r1 \\\n"
         "               --cert server.pem --key server.key\n"
         "\n"
         "Exit status:\n"
         "  0  stopped by SIGINT/SIGTERM, or --once and the handshake succeeded\n"
-        "  1  bad certificate/key/setting, cannot listen, or --once and the handshake failed\n"
+        "  1  bad certificate/key/setting, incomplete mutual TLS setup (--client-ca\n"
+        "     without --client-auth), cannot listen, or --once and the handshake failed\n"
         "  2  bad command line\n",
 };
 
@@ -489,8 +566,15 @@ static bool is_token(const char *s, size_t len) {
   return true;
 }
 
+/* What serve_http needs from a request head. */
+typedef struct http_request {
+  bool is_head;
+  const char *target; /* in the head buffer; not NUL-terminated */
+  size_t target_len;
+} http_request;
+
 /* "METHOD TARGET HTTP/1.x". Returns NULL if well formed, else why not. */
-static const char *check_request_line(const char *line, size_t len, bool *is_head) {
+static const char *check_request_line(const char *line, size_t len, http_request *req) {
   const char *bad = "the request line is not 'METHOD TARGET HTTP/1.x'";
   const char *sp1 = memchr(line, ' ', len);
   if (!sp1 || !is_token(line, (size_t)(sp1 - line))) return bad;
@@ -504,13 +588,15 @@ static const char *check_request_line(const char *line, size_t len, bool *is_hea
   if (version_len != 8 ||
       (memcmp(version, "HTTP/1.0", 8) != 0 && memcmp(version, "HTTP/1.1", 8) != 0))
     return "only HTTP/1.0 and HTTP/1.1 requests are served";
-  *is_head = sp1 - line == 4 && memcmp(line, "HEAD", 4) == 0;
+  req->is_head = sp1 - line == 4 && memcmp(line, "HEAD", 4) == 0;
+  req->target = target;
+  req->target_len = (size_t)(sp2 - target);
   return NULL;
 }
 
 /* Checks the request line and that each header line is "name: value".
  * Returns NULL if the head is well formed, else why not. */
-static const char *check_http_head(const char *head, size_t len, bool *is_head) {
+static const char *check_http_head(const char *head, size_t len, http_request *req) {
   if (memchr(head, '\0', len)) return "the request contains a NUL byte";
   const char *line = head;
   const char *end = head + len;
@@ -521,7 +607,7 @@ static const char *check_http_head(const char *head, size_t len, bool *is_head) 
     if (line_len > 0 && line[line_len - 1] == '\r') line_len--;
     if (line_len == 0) return i == 0 ? "the request line is empty" : NULL;
     if (i == 0) {
-      const char *why = check_request_line(line, line_len, is_head);
+      const char *why = check_request_line(line, line_len, req);
       if (why) return why;
     } else {
       /* Leading whitespace (obsolete line folding) fails here too: a 400 is
@@ -535,27 +621,50 @@ static const char *check_http_head(const char *head, size_t len, bool *is_head) 
   return "the request head does not end with a blank line";
 }
 
-/* The 200 page: what was negotiated, one "name: value" per line. */
+/* Appends to out (holding *used bytes) as much of the formatted text as fits. */
+static void append(char *out, size_t cap, size_t *used, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void append(char *out, size_t cap, size_t *used, const char *fmt, ...) {
+  if (*used >= cap) return;
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(out + *used, cap - *used, fmt, ap);
+  va_end(ap);
+  if (n > 0) *used = *used + (size_t)n < cap ? *used + (size_t)n : cap - 1;
+}
+
+/* The 200 page: what was negotiated and who the client proved to be, one
+ * "name: value" per line. */
 static void describe_connection(const mutls_conn *c, char *out, size_t cap) {
-  int n = snprintf(out, cap,
-                   "mutls server: your TLS connection\n"
-                   "protocol: %s\ncipher suite: %s\ngroup: %s\nsignature scheme: %s\n"
-                   "alpn: %s\nsni: %s\nhello retry request: %s\n",
-                   cli_or_dash(mutls_conn_version(c)), cli_or_dash(mutls_conn_cipher_suite(c)),
-                   cli_or_dash(mutls_conn_group(c)), cli_or_dash(mutls_conn_signature_scheme(c)),
-                   cli_or_dash(mutls_conn_alpn(c)), cli_or_dash(mutls_conn_server_name(c)),
-                   mutls_conn_used_hrr(c) ? "yes" : "no");
-  if (n < 0 || (size_t)n >= cap) return;
-  const char *subject = mutls_peer_subject(mutls_conn_peer(c));
-  if (!subject) {
-    snprintf(out + n, cap - (size_t)n, "client certificate: none\n");
+  size_t used = 0;
+  append(out, cap, &used,
+         "mutls server: your TLS connection\n"
+         "protocol: %s\ncipher suite: %s\ngroup: %s\nsignature scheme: %s\n"
+         "alpn: %s\nsni: %s\nhello retry request: %s\nresumed: %s\n",
+         cli_or_dash(mutls_conn_version(c)), cli_or_dash(mutls_conn_cipher_suite(c)),
+         cli_or_dash(mutls_conn_group(c)), cli_or_dash(mutls_conn_signature_scheme(c)),
+         cli_or_dash(mutls_conn_alpn(c)), cli_or_dash(mutls_conn_server_name(c)),
+         mutls_conn_used_hrr(c) ? "yes" : "no", mutls_conn_resumed(c) ? "yes" : "no");
+  const mutls_peer *p = mutls_conn_peer(c);
+  if (!p) {
+    append(out, cap, &used, "client certificate: none\n");
     return;
   }
-  snprintf(out + n, cap - (size_t)n,
-           "client certificate: %s\nclient certificate issuer: %s\n"
-           "client certificate sans: %s\n",
-           subject, cli_or_dash(mutls_peer_issuer(mutls_conn_peer(c))),
-           cli_or_dash(mutls_peer_sans(mutls_conn_peer(c))));
+  append(out, cap, &used,
+         "client certificate: %s\nclient certificate issuer: %s\n"
+         "client certificate sans: %s\nclient spiffe id: %s\n"
+         "client certificate sha256: %s\nclient certificate expires: %s\n",
+         cli_or_dash(mutls_peer_subject(p)), cli_or_dash(mutls_peer_issuer(p)),
+         cli_or_dash(mutls_peer_sans(p)), cli_or_dash(mutls_peer_spiffe_id(p)),
+         cli_or_dash(mutls_peer_fingerprint(p)), cli_or_dash(mutls_peer_not_after_text(p)));
+}
+
+static const char *http_reason(int status) {
+  switch (status) {
+  case 200: return "OK";
+  case 403: return "Forbidden";
+  default: return "Bad Request";
+  }
 }
 
 static void send_http_response(session *s, int status, const char *body, bool head_only) {
@@ -564,7 +673,7 @@ static void send_http_response(session *s, int status, const char *body, bool he
   int n = snprintf(resp, sizeof resp,
                    "HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\nContent-Length: %zu\r\n"
                    "Connection: close\r\n\r\n%s",
-                   status, status == 200 ? "OK" : "Bad Request", body_len, head_only ? "" : body);
+                   status, http_reason(status), body_len, head_only ? "" : body);
   size_t len = n < 0 ? 0 : (size_t)n < sizeof resp ? (size_t)n : sizeof resp - 1;
   if (write_all_until(s, resp, len, deadline_in(opt.idle_s)) != 0) return;
   s->bytes_out += len;
@@ -572,38 +681,117 @@ static void send_http_response(session *s, int status, const char *body, bool he
   s->end = "closed_by_server";
 }
 
+/* The request's path (the target without its query) is --pha-path. */
+static bool is_pha_path(const http_request *req) {
+  if (!opt.pha_path) return false;
+  const char *query = memchr(req->target, '?', req->target_len);
+  size_t len = query ? (size_t)(query - req->target) : req->target_len;
+  return len == strlen(opt.pha_path) && memcmp(req->target, opt.pha_path, len) == 0;
+}
+
+/* --pha-path: asks the client for its certificate now (RFC 8446 4.6.2) and
+ * reads until its answer has been judged; request bytes that arrive
+ * meanwhile are dropped (one request per connection). Returns true if the
+ * 200 page should follow; false once a 403 was sent or the connection
+ * ended (s->end says how). */
+static bool authenticate_after_handshake(session *s, bool head_only) {
+  mutls_conn *c = s->conn;
+  if (mutls_conn_request_client_cert(c) != MUTLS_OK) {
+    /* Most likely the client did not offer post_handshake_auth: say so in
+     * mutls's words, which it leaves in the notice (the connection itself
+     * has not failed) or, for a real failure, in the explanation. */
+    const char *why = mutls_conn_explain(c);
+    if (!why || !*why) why = mutls_conn_notice(c);
+    char body[HTTP_BODY_MAX];
+    snprintf(body, sizeof body, "forbidden: %s\n", cli_or_dash(why));
+    send_http_response(s, 403, body, head_only);
+    return false;
+  }
+  long long deadline = deadline_in(opt.idle_s);
+  uint8_t sink[IO_CHUNK];
+  while (mutls_conn_client_cert_pending(c)) {
+    int n = mutls_read(c, sink, sizeof sink);
+    bool pending = mutls_conn_client_cert_pending(c) != 0;
+    if (n > 0) {
+      s->bytes_in += (unsigned long long)n;
+    } else if (n == MUTLS_CLOSED && !pending) {
+      break; /* it answered, then closed its side: it still reads ours */
+    } else if (n != MUTLS_WANT_READ && n != MUTLS_WANT_WRITE) {
+      note_end(s, n); /* e.g. the certificate was refused: the log has why */
+      return false;
+    } else if (pending && !wait_ready(c, s->fd, n, deadline)) {
+      note_timeout(s, "the client did not answer the certificate request within");
+      return false;
+    }
+  }
+  /* The path needs a certificate: an empty answer is not one. */
+  if (!mutls_conn_peer(c)) {
+    char body[HTTP_BODY_MAX];
+    snprintf(body, sizeof body,
+             "forbidden: %s needs a client certificate, and the client answered the request "
+             "with none\n",
+             opt.pha_path);
+    send_http_response(s, 403, body, head_only);
+    return false;
+  }
+  return true;
+}
+
 static void serve_http(session *s) {
   char head[HTTP_HEAD_MAX];
   char body[HTTP_BODY_MAX];
   long len = read_http_head(s, head, sizeof head);
   if (len < 0) return; /* the client left before sending a whole request */
-  bool is_head = false;
+  http_request req = {.is_head = false};
   const char *why = len == 0 ? "the request head is larger than 16 KiB"
-                             : check_http_head(head, (size_t)len, &is_head);
+                             : check_http_head(head, (size_t)len, &req);
   if (why) {
     snprintf(body, sizeof body, "bad request: %s\n", why);
     send_http_response(s, 400, body, false);
     return;
   }
+  if (is_pha_path(&req) && !authenticate_after_handshake(s, req.is_head)) return;
   describe_connection(s->conn, body, sizeof body);
-  send_http_response(s, 200, body, is_head);
+  send_http_response(s, 200, body, req.is_head);
 }
 
 /* ---- log lines -------------------------------------------------------------------------- */
 
+/* " client=ID resumed=yes|no": ID is the SPIFFE ID; else the subject in
+ * double quotes (it has spaces), with " and \ escaped; else "-". */
+static void describe_client(const mutls_conn *c, char *out, size_t cap) {
+  const mutls_peer *p = mutls_conn_peer(c);
+  const char *id = mutls_peer_spiffe_id(p);
+  const char *subject = mutls_peer_subject(p);
+  size_t used = 0;
+  append(out, cap, &used, " client=");
+  if (id && *id) {
+    append(out, cap, &used, "%s", id);
+  } else if (subject && *subject) {
+    append(out, cap, &used, "\"");
+    for (const char *ch = subject; *ch; ch++)
+      append(out, cap, &used, "%s%c", *ch == '"' || *ch == '\\' ? "\\" : "", *ch);
+    append(out, cap, &used, "\"");
+  } else {
+    append(out, cap, &used, "-");
+  }
+  append(out, cap, &used, " resumed=%s", mutls_conn_resumed(c) ? "yes" : "no");
+}
+
 static void log_session(const session *s) {
   const mutls_conn *c = s->conn;
-  char http[16] = "";
+  char http[16] = "", client[1024] = "";
   if (opt.http && s->http_status)
     snprintf(http, sizeof http, " http=%d", s->http_status);
   else if (opt.http)
     snprintf(http, sizeof http, " http=-");
+  if (opt.log_identity) describe_client(c, client, sizeof client);
   const char *why = s->timed_out ? s->why : mutls_conn_explain(c);
-  cli_log("%s ok %s %s %s sni=%s alpn=%s bytes_in=%llu bytes_out=%llu hrr=%s%s end=%s%s%s", s->peer,
-          cli_or_dash(mutls_conn_version(c)), cli_or_dash(mutls_conn_cipher_suite(c)),
+  cli_log("%s ok %s %s %s sni=%s alpn=%s bytes_in=%llu bytes_out=%llu hrr=%s%s%s end=%s%s%s",
+          s->peer, cli_or_dash(mutls_conn_version(c)), cli_or_dash(mutls_conn_cipher_suite(c)),
           cli_or_dash(mutls_conn_group(c)), cli_or_dash(mutls_conn_server_name(c)),
           cli_or_dash(mutls_conn_alpn(c)), s->bytes_in, s->bytes_out,
-          mutls_conn_used_hrr(c) ? "yes" : "no", http, cli_or_dash(s->end),
+          mutls_conn_used_hrr(c) ? "yes" : "no", client, http, cli_or_dash(s->end),
           s->end_failed ? ": " : "", s->end_failed ? cli_or_dash(why) : "");
 }
 
@@ -836,6 +1024,38 @@ static int number_option(const char *name, const char *text, unsigned long min, 
   return CLI_EXIT_OK;
 }
 
+/* --client-auth MODE into opt.auth (left UNSET when absent: the library
+ * then refuses a server with --client-ca, and says why). */
+static int client_auth_option(void) {
+  static const struct {
+    const char *name;
+    mutls_client_auth mode;
+  } modes[] = {{"require", MUTLS_CLIENT_AUTH_REQUIRED},
+               {"optional", MUTLS_CLIENT_AUTH_OPTIONAL},
+               {"none", MUTLS_CLIENT_AUTH_NONE}};
+  opt.auth = MUTLS_CLIENT_AUTH_UNSET;
+  if (!opt.client_auth) return CLI_EXIT_OK;
+  for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++)
+    if (strcmp(opt.client_auth, modes[i].name) == 0) opt.auth = modes[i].mode;
+  if (opt.auth == MUTLS_CLIENT_AUTH_UNSET)
+    return cli_usage_error(&command, "--client-auth '%s': choose require, optional or none",
+                           opt.client_auth);
+  return CLI_EXIT_OK;
+}
+
+static int check_pha_path(void) {
+  if (!opt.pha_path) return CLI_EXIT_OK;
+  if (!opt.http) return cli_usage_error(&command, "--pha-path needs --http");
+  if (!opt.client_ca)
+    return cli_usage_error(&command, "--pha-path needs --client-ca to verify the certificate");
+  if (opt.pha_path[0] != '/' || strpbrk(opt.pha_path, "? \t\r\n"))
+    return cli_usage_error(&command,
+                           "--pha-path '%s': give a path such as /admin (a '/' first, "
+                           "no query, no spaces)",
+                           opt.pha_path);
+  return CLI_EXIT_OK;
+}
+
 static int check_options(void) {
   if (!opt.listen) return cli_usage_error(&command, "--listen HOST:PORT is required");
   if (!opt.cert || !opt.key)
@@ -845,6 +1065,10 @@ static int check_options(void) {
   opt.handshake_s = HANDSHAKE_TIMEOUT_S;
   opt.idle_s = IDLE_TIMEOUT_S;
   opt.max_conns = MAX_CONNECTIONS;
+  opt.n_tickets = -1; /* -1: not given, the library's default stays */
+  opt.ticket_lifetime_s = -1;
+  opt.log_identity = opt.client_ca || opt.tickets || opt.ticket_lifetime || opt.ticket_keys ||
+                     opt.single_use_tickets;
   int status = number_option("--handshake-timeout", opt.handshake_timeout, 0, MAX_TIMEOUT_S,
                              "seconds", &opt.handshake_s);
   if (status == CLI_EXIT_OK)
@@ -853,7 +1077,51 @@ static int check_options(void) {
   if (status == CLI_EXIT_OK)
     status = number_option("--max-connections", opt.max_connections, 1, MAX_CONNECTIONS,
                            "connections", &opt.max_conns);
+  if (status == CLI_EXIT_OK)
+    status = number_option("--tickets", opt.tickets, 0, MAX_TICKETS, "tickets", &opt.n_tickets);
+  if (status == CLI_EXIT_OK)
+    status = number_option("--ticket-lifetime", opt.ticket_lifetime, 1, MAX_TICKET_LIFETIME_S,
+                           "seconds", &opt.ticket_lifetime_s);
+  if (status == CLI_EXIT_OK) status = client_auth_option();
+  if (status == CLI_EXIT_OK) status = check_pha_path();
+  if (status == CLI_EXIT_OK) status = cli_check_peer_checks(&command, &opt.checks);
   return status;
+}
+
+/* Client certificates: --client-ca and --client-auth. Returns 0 or -1 (logged). */
+static int apply_client_auth(mutls_config *cfg) {
+  if (opt.client_ca && mutls_config_set_client_ca_file(cfg, opt.client_ca) != MUTLS_OK) {
+    cli_log_config_error(cfg, "--client-ca");
+    return -1;
+  }
+  if (opt.auth != MUTLS_CLIENT_AUTH_UNSET &&
+      mutls_config_set_client_auth(cfg, opt.auth) != MUTLS_OK) {
+    cli_log_config_error(cfg, "--client-auth");
+    return -1;
+  }
+  return cli_apply_peer_checks(cfg, &opt.checks);
+}
+
+/* Resumption: the ticket options. Returns 0 or -1 (logged). */
+static int apply_tickets(mutls_config *cfg) {
+  if (opt.n_tickets >= 0 || opt.ticket_lifetime_s >= 0) {
+    /* One call sets both: what was not given keeps mutls's default. */
+    unsigned count = opt.n_tickets >= 0 ? (unsigned)opt.n_tickets : 1;
+    unsigned lifetime = opt.ticket_lifetime_s >= 0 ? (unsigned)opt.ticket_lifetime_s : 7200;
+    if (mutls_config_set_tickets(cfg, count, lifetime) != MUTLS_OK) {
+      cli_log_config_error(cfg, opt.tickets ? "--tickets" : "--ticket-lifetime");
+      return -1;
+    }
+  }
+  if (opt.ticket_keys && mutls_config_set_ticket_key_file(cfg, opt.ticket_keys) != MUTLS_OK) {
+    cli_log_config_error(cfg, "--ticket-keys");
+    return -1;
+  }
+  if (opt.single_use_tickets && mutls_config_set_single_use_tickets(cfg, 1) != MUTLS_OK) {
+    cli_log_config_error(cfg, "--single-use-tickets");
+    return -1;
+  }
+  return 0;
 }
 
 static mutls_config *build_config(void) {
@@ -864,8 +1132,12 @@ static mutls_config *build_config(void) {
   }
   if (mutls_config_set_identity_files(cfg, opt.cert, opt.key) != MUTLS_OK) {
     cli_log_config_error(cfg, "--cert/--key");
-  } else if (cli_apply_tls_prefs(cfg, &opt.prefs) == 0) {
-    return cfg;
+  } else if (apply_client_auth(cfg) == 0 && apply_tickets(cfg) == 0 &&
+             cli_apply_tls_prefs(cfg, &opt.prefs) == 0) {
+    /* The checks every connection would make: an incomplete config (client
+     * CAs but no --client-auth) must not even start listening. */
+    if (mutls_config_check(cfg, 1) == MUTLS_OK) return cfg;
+    cli_log_config_error(cfg, "cannot start");
   }
   mutls_config_free(cfg);
   return NULL;
