@@ -319,8 +319,10 @@ const char *mt_alert_cause(int alert, int we_are_server) {
                            "it our CA (for mutls client: --cacert)"
                          : "the server does not trust the CA that issued our certificate";
   case ALERT_BAD_CERTIFICATE:
-    return "the peer rejected our certificate (for a client, often a host name that the "
-           "certificate does not list)";
+    return we_are_server ? "the client rejected our certificate (often a host name that the "
+                           "certificate does not list)"
+                         : "the server rejected our client certificate, or (some servers) the "
+                           "absence of one";
   case ALERT_CERTIFICATE_EXPIRED:
     return "the peer says our certificate has expired or is not yet valid; renew it or check "
            "the clocks";
@@ -349,7 +351,8 @@ const char *mt_alert_cause(int alert, int we_are_server) {
   case ALERT_UNRECOGNIZED_NAME:
     return "the server has no certificate for the name we asked for (SNI)";
   case ALERT_ACCESS_DENIED:
-    return "the peer verified our certificate but its policy refuses our identity";
+    return "the peer refuses our identity: its policy does not allow it (some peers also send "
+           "this for a certificate they could not verify)";
   case ALERT_MISSING_EXTENSION:
     return "the peer expected an extension we did not send";
   case ALERT_INTERNAL_ERROR:

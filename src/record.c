@@ -132,8 +132,9 @@ static int handle_alert(mutls_conn *c, const uint8_t *p, size_t len) {
   c->alert_received = p[1];
   /* 6.2: every other alert is fatal, whatever its level says. */
   /* What we know of our own side may say why (e.g. no certificate sent). */
-  /* Why we sent no certificate explains a certificate_required. */
-  int why = p[1] == ALERT_CERTIFICATE_REQUIRED && c->notice[0];
+  /* Why we sent no certificate, when asked for one, explains whatever
+   * refusal follows (peers differ: certificate_required, bad_certificate). */
+  int why = c->notice[0] && c->cert_requested && !c->cert_sent;
   return mt_fail(c, MUTLS_E_PEER_ALERT, -1, "the peer sent the alert %s: %s%s%s%s",
                  mutls_alert_name(p[1]), mt_alert_cause(p[1], c->is_server), why ? " (" : "",
                  why ? c->notice : "", why ? ")" : "");
