@@ -25,12 +25,22 @@ struct mutls_peer {
   char fp[65], spki_fp[65];
   int64_t not_before, not_after;
   char not_after_text[40];
+  /* Sharing (the verified-chain cache, resumed sessions): a peer is
+   * immutable once built. A share is a copy of the fields above whose
+   * pointers (chain, sans) belong to base, which it holds a reference to.
+   * These two stay last: a share copies everything before base. */
+  mutls_peer *base; /* NULL: owns chain and sans */
+  int refs;         /* atomic; owners of base and every share of it */
 };
 
 /* Builds the identity view of a chain, taking ownership of it (freed on
  * failure too). NULL when out of memory. */
 mutls_peer *mt_peer_new(mt_chain *chain);
-void mt_peer_free(mutls_peer *p);
+/* A new peer object with p's identity (another pointer, for another
+ * connection or session), sharing p's chain and strings. NULL when out of
+ * memory. Thread safe. */
+mutls_peer *mt_peer_share(const mutls_peer *p);
+void mt_peer_free(mutls_peer *p); /* the object, or one share; NULL ok */
 /* "CN=x (URI:spiffe://a/b, DNS:c)": how sentences name a peer. */
 void mt_peer_describe(const mutls_peer *p, char *out, size_t len);
 

@@ -1,5 +1,6 @@
 /* peer.c - the verified peer's identity, extracted once after verification
  * and kept for the life of the connection. */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +41,7 @@ mutls_peer *mt_peer_new(mt_chain *chain) {
     return NULL;
   }
   p->chain = chain;
+  p->refs = 1;
   mt_chain_leaf_subject(chain, p->subject, sizeof p->subject);
   mt_chain_leaf_issuer(chain, p->issuer, sizeof p->issuer);
   mt_chain_leaf_sans(chain, p->sans_line, sizeof p->sans_line);
@@ -56,8 +58,25 @@ mutls_peer *mt_peer_new(mt_chain *chain) {
   return p;
 }
 
+mutls_peer *mt_peer_share(const mutls_peer *p) {
+  mutls_peer *base = p && p->base ? p->base : (mutls_peer *)p;
+  mutls_peer *s = base ? malloc(sizeof *s) : NULL;
+  if (!s) return NULL;
+  memcpy(s, base, offsetof(mutls_peer, base)); /* never refs: others change it */
+  s->base = base;
+  s->refs = 1;
+  __atomic_add_fetch(&base->refs, 1, __ATOMIC_RELAXED);
+  return s;
+}
+
 void mt_peer_free(mutls_peer *p) {
   if (!p) return;
+  if (p->base) {
+    mutls_peer *base = p->base;
+    free(p);
+    p = base;
+  }
+  if (__atomic_sub_fetch(&p->refs, 1, __ATOMIC_ACQ_REL) != 0) return;
   for (size_t i = 0; i < p->n_sans; i++) free(p->sans[i].value);
   free(p->sans);
   mt_chain_free(p->chain);
