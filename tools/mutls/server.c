@@ -7,9 +7,15 @@
  * every wait is a poll() with a deadline (--handshake-timeout, then
  * --idle-timeout), so a client that stalls cannot keep its thread forever.
  *
- * SIGINT and SIGTERM stay blocked everywhere except inside the main
+ * SIGINT, SIGTERM and SIGHUP stay blocked everywhere except inside the main
  * thread's ppoll, so they never interrupt a connection thread's I/O; the
  * handler only writes a byte to the self-pipe (write is async-signal-safe).
+ *
+ * SIGHUP reloads: the main thread builds a new config from the same options
+ * (re-reading every file), checks it, and swaps it in for connections
+ * accepted from then on. Each connection thread holds its own reference to
+ * the config it started with, so live connections keep the old one, which
+ * is freed when the last of them ends. A reload that fails changes nothing.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -29,6 +35,7 @@
 #include <unistd.h>
 
 #include "common.h"
+#include "mutls_ca.h"
 
 #define MAX_CONNECTIONS 256 /* served at once; more are refused (--max-connections) */
 #define MAX_LISTENERS 8     /* addresses a --listen name may resolve to */
@@ -45,9 +52,11 @@
 #define SILENT (-101)                /* TIMED_OUT before the client sent a single byte */
 #define MAX_TICKETS 8                /* per handshake (mutls_config_set_tickets) */
 #define MAX_TICKET_LIFETIME_S 604800 /* seven days: RFC 8446 4.6.1 */
+#define CERT_FILE_MAX (1024 * 1024)  /* a --cert file larger than this is not read for the log */
+#define WHY_MAX 1024                 /* "<option>: <the library's sentence>" */
 
 /* What the self-pipe carries. */
-enum { WAKE_STOP = 's', WAKE_ONCE_OK = 'o', WAKE_ONCE_FAILED = 'f' };
+enum { WAKE_STOP = 's', WAKE_RELOAD = 'r', WAKE_ONCE_OK = 'o', WAKE_ONCE_FAILED = 'f' };
 
 static struct {
   const char *listen, *cert, *key;
@@ -226,7 +235,17 @@ static const cli_command command = {
                 "                    [--sigalgs LIST]",
     .description = "A TLS 1.3 test server. Serves many connections at once, each in its own\n"
                    "thread, and logs one line per connection on stderr. SIGINT or SIGTERM\n"
-                   "stops it (exit 0); connections still open are then cut.\n",
+                   "stops it (exit 0); connections still open are then cut.\n"
+                   "\n"
+                   "SIGHUP reloads: the server reads --cert, --key, --client-ca, --crl and\n"
+                   "--ticket-keys again (and reopens --keylog), builds a new configuration\n"
+                   "from the same options, checks it, and uses it for every connection\n"
+                   "accepted from then on. Connections already open keep the configuration\n"
+                   "they started with until they close: none is dropped. If anything fails\n"
+                   "(a corrupt or missing file, a key that does not match its certificate),\n"
+                   "the server keeps serving with the previous configuration and logs why.\n"
+                   "Replace files by renaming new ones into place (mv), so that a reload\n"
+                   "never reads one half written.\n",
     .options = options,
     .n_options = sizeof options / sizeof options[0],
     .max_positionals = 0,
@@ -239,6 +258,10 @@ static const cli_command command = {
         "                  [http=STATUS] end=HOW\n"
         "    mutls server: PEER failed ERROR [alert_sent=A] [alert_received=A]: WHY\n"
         "    mutls server: PEER refused: N connections already open (--max-connections)\n"
+        "  on SIGHUP, one of\n"
+        "    mutls server: reloaded configuration (certificate SUBJECT expires DATE,\n"
+        "                  in N days, sha256=HEX)\n"
+        "    mutls server: reload failed, keeping the previous configuration: WHY\n"
         "  A timeout shows as ERROR or end= MUTLS_E_TIMEOUT, then which limit it was.\n"
         "  client= and resumed= appear with --client-ca or a ticket option: ID is the\n"
         "  client's SPIFFE ID, else its subject in double quotes, else - (none).\n"
@@ -251,6 +274,8 @@ static const cli_command command = {
         "               --allow-uri 'spiffe://example.org/billing/*'\n"
         "  mutls server --listen [::1]:8443 --once --groups secp256r1 \\\n"
         "               --cert server.pem --key server.key\n"
+        "  Rotate the certificate of a running server without dropping a connection:\n"
+        "    mv new.pem server.pem && mv new.key server.key && kill -HUP PID\n"
         "\n"
         "Exit status:\n"
         "  0  stopped by SIGINT/SIGTERM, or --once and the handshake succeeded\n"
@@ -274,29 +299,33 @@ static void wake(char why) {
   }
 }
 
-static void on_stop_signal(int sig) {
+static void on_signal(int sig) {
   int saved = errno;
-  wake(WAKE_STOP);
+  wake(sig == SIGHUP ? WAKE_RELOAD : WAKE_STOP);
   errno = saved;
 }
 
-/* Blocks SIGINT/SIGTERM (threads inherit that) and returns in wait_mask the
- * mask under which the main thread's ppoll lets them in. */
+/* Blocks SIGINT/SIGTERM/SIGHUP (threads inherit that) and returns in
+ * wait_mask the mask under which the main thread's ppoll lets them in. */
 static int setup_signals(sigset_t *wait_mask) {
   if (pipe2(wake_pipe, O_CLOEXEC | O_NONBLOCK) != 0) return -1;
-  sigset_t stop;
-  sigemptyset(&stop);
-  sigaddset(&stop, SIGINT);
-  sigaddset(&stop, SIGTERM);
-  if (pthread_sigmask(SIG_BLOCK, &stop, wait_mask) != 0) return -1;
+  sigset_t handled;
+  sigemptyset(&handled);
+  sigaddset(&handled, SIGINT);
+  sigaddset(&handled, SIGTERM);
+  sigaddset(&handled, SIGHUP);
+  if (pthread_sigmask(SIG_BLOCK, &handled, wait_mask) != 0) return -1;
   sigdelset(wait_mask, SIGINT);
   sigdelset(wait_mask, SIGTERM);
+  sigdelset(wait_mask, SIGHUP);
 
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
-  sa.sa_handler = on_stop_signal;
+  sa.sa_handler = on_signal;
   sigemptyset(&sa.sa_mask);
-  if (sigaction(SIGINT, &sa, NULL) != 0 || sigaction(SIGTERM, &sa, NULL) != 0) return -1;
+  if (sigaction(SIGINT, &sa, NULL) != 0 || sigaction(SIGTERM, &sa, NULL) != 0 ||
+      sigaction(SIGHUP, &sa, NULL) != 0)
+    return -1;
   /* A client that vanishes must cost an error return, not the process. */
   signal(SIGPIPE, SIG_IGN);
   return 0;
@@ -387,6 +416,45 @@ static void close_listeners(listeners *ls) {
 
 static pthread_mutex_t conn_lock = PTHREAD_MUTEX_INITIALIZER;
 static int conn_count;
+
+/* Connection threads are joinable, one slot each: the main thread joins
+ * the finished ones, and all of them before it exits, so that nothing
+ * (LeakSanitizer's stop-the-world among it) races a thread still exiting. */
+enum { SLOT_FREE, SLOT_RUNNING, SLOT_DONE };
+static struct {
+  pthread_t tid;
+  int state;
+} slots[MAX_CONNECTIONS];
+
+static void slot_done(int i) {
+  pthread_mutex_lock(&conn_lock);
+  slots[i].state = SLOT_DONE;
+  pthread_mutex_unlock(&conn_lock);
+}
+
+/* Joins every finished connection thread. */
+static void reap_threads(void) {
+  pthread_t done[MAX_CONNECTIONS];
+  int n = 0;
+  pthread_mutex_lock(&conn_lock);
+  for (int i = 0; i < MAX_CONNECTIONS; i++) {
+    if (slots[i].state != SLOT_DONE) continue;
+    done[n++] = slots[i].tid;
+    slots[i].state = SLOT_FREE;
+  }
+  pthread_mutex_unlock(&conn_lock);
+  for (int i = 0; i < n; i++) pthread_join(done[i], NULL);
+}
+
+static int slot_take(void) {
+  int found = -1;
+  pthread_mutex_lock(&conn_lock);
+  for (int i = 0; i < MAX_CONNECTIONS && found < 0; i++)
+    if (slots[i].state == SLOT_FREE) found = i;
+  if (found >= 0) slots[found].state = SLOT_RUNNING;
+  pthread_mutex_unlock(&conn_lock);
+  return found;
+}
 
 static void conns_add(int delta) {
   pthread_mutex_lock(&conn_lock);
@@ -821,9 +889,14 @@ static void log_handshake_failure(const char *peer, const mutls_conn *c) {
 
 /* ---- connection threads ------------------------------------------------------------------ */
 
+/* Defined with the config building, below. */
+static mutls_config *live_config_ref(void);
+static void reload(void);
+
 typedef struct conn_job {
   mutls_config *cfg; /* the thread's own reference */
   int fd;
+  int slot;
   char peer[CLI_ADDR_MAX];
 } conn_job;
 
@@ -900,32 +973,39 @@ static void *conn_thread(void *arg) {
   bool ok = serve_connection(job->cfg, job->fd, job->peer);
   close_gracefully(job->fd);
   mutls_config_free(job->cfg);
+  int slot = job->slot;
   free(job);
+  slot_done(slot);
   conns_add(-1);
   if (opt.once) wake(ok ? WAKE_ONCE_OK : WAKE_ONCE_FAILED);
   return NULL;
 }
 
-/* Hands fd to a new detached thread. Returns false (fd closed) if it cannot. */
-static bool start_connection(mutls_config *cfg, int fd, const struct sockaddr *peer) {
+/* Hands fd to a new connection thread, with a reference to the config of the
+ * moment: a reload later does not change it. Returns false (fd closed) if
+ * it cannot. */
+static bool start_connection(int fd, const struct sockaddr *peer) {
   conn_job *job = calloc(1, sizeof *job);
   if (!job) {
     cli_log("out of memory: a connection was dropped");
     close(fd);
     return false;
   }
-  job->cfg = mutls_config_ref(cfg);
+  job->cfg = live_config_ref();
   job->fd = fd;
   cli_format_sockaddr(peer, job->peer, sizeof job->peer);
 
-  pthread_attr_t attr;
-  pthread_t tid;
-  pthread_attr_init(&attr);
-  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+  reap_threads();
+  job->slot = slot_take();
+  int rc = job->slot < 0 ? EAGAIN : 0;
   conns_add(1);
-  int rc = pthread_create(&tid, &attr, conn_thread, job);
-  pthread_attr_destroy(&attr);
+  if (rc == 0) rc = pthread_create(&slots[job->slot].tid, NULL, conn_thread, job);
   if (rc == 0) return true;
+  if (job->slot >= 0) {
+    pthread_mutex_lock(&conn_lock);
+    slots[job->slot].state = SLOT_FREE;
+    pthread_mutex_unlock(&conn_lock);
+  }
   conns_add(-1);
   cli_log("%s dropped: cannot start a thread: %s", job->peer, strerror(rc));
   close(fd);
@@ -943,7 +1023,7 @@ static void refuse(int fd, const struct sockaddr *peer) {
   close(fd);
 }
 
-static bool accept_one(mutls_config *cfg, int listen_fd) {
+static bool accept_one(int listen_fd) {
   struct sockaddr_storage ss;
   socklen_t len = sizeof ss;
   /* Non-blocking, so that the connection's thread can bound every wait. */
@@ -964,14 +1044,16 @@ static bool accept_one(mutls_config *cfg, int listen_fd) {
   int one = 1;
   /* Small echoes and HTTP answers must not wait for Nagle's algorithm. */
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  return start_connection(cfg, fd, (struct sockaddr *)&ss);
+  return start_connection(fd, (struct sockaddr *)&ss);
 }
 
 /* ---- the accept loop -------------------------------------------------------------------- */
 
-/* Drains the self-pipe. Returns the exit status it asks for, or -1. */
+/* Drains the self-pipe. Returns the exit status it asks for, or -1. Several
+ * SIGHUPs that arrived together make one reload; a stop wins over them. */
 static int read_wake(void) {
   char buf[64];
+  bool reload_asked = false;
   ssize_t n = read(wake_pipe[0], buf, sizeof buf);
   for (ssize_t i = 0; i < n; i++) {
     if (buf[i] == WAKE_STOP) {
@@ -980,11 +1062,13 @@ static int read_wake(void) {
     }
     if (buf[i] == WAKE_ONCE_OK || buf[i] == WAKE_ONCE_FAILED)
       return buf[i] == WAKE_ONCE_OK ? CLI_EXIT_OK : CLI_EXIT_FAIL;
+    if (buf[i] == WAKE_RELOAD) reload_asked = true;
   }
+  if (reload_asked) reload();
   return -1;
 }
 
-static int accept_loop(mutls_config *cfg, listeners *ls, const sigset_t *wait_mask) {
+static int accept_loop(listeners *ls, const sigset_t *wait_mask) {
   for (;;) {
     struct pollfd p[MAX_LISTENERS + 1];
     nfds_t n = 0;
@@ -1000,7 +1084,7 @@ static int accept_loop(mutls_config *cfg, listeners *ls, const sigset_t *wait_ma
     int status = (p[0].revents & POLLIN) ? read_wake() : -1;
     if (status >= 0) return status;
     for (nfds_t i = 1; i < n; i++) {
-      if ((p[i].revents & POLLIN) && accept_one(cfg, p[i].fd) && opt.once) {
+      if ((p[i].revents & POLLIN) && accept_one(p[i].fd) && opt.once) {
         /* Later clients get "connection refused", not a silent wait. */
         close_listeners(ls);
         break;
@@ -1088,62 +1172,199 @@ static int check_options(void) {
   return status;
 }
 
-/* Client certificates: --client-ca and --client-auth. Returns 0 or -1 (logged). */
-static int apply_client_auth(mutls_config *cfg) {
-  if (opt.client_ca && mutls_config_set_client_ca_file(cfg, opt.client_ca) != MUTLS_OK) {
-    cli_log_config_error(cfg, "--client-ca");
-    return -1;
-  }
-  if (opt.auth != MUTLS_CLIENT_AUTH_UNSET &&
-      mutls_config_set_client_auth(cfg, opt.auth) != MUTLS_OK) {
-    cli_log_config_error(cfg, "--client-auth");
-    return -1;
-  }
-  return cli_apply_peer_checks(cfg, &opt.checks);
+/* ---- building a config ------------------------------------------------------------------ */
+
+/* Building a config stops at the first step that fails, and why holds
+ * "<option>: <the library's sentence>". At start the server logs it and
+ * exits; on SIGHUP it logs it and keeps the config it has. */
+static bool config_failed(const mutls_config *cfg, const char *what, char *why, size_t cap) {
+  const char *sentence = mutls_config_error(cfg);
+  if (!sentence || !*sentence) sentence = mutls_error_name(mutls_config_error_code(cfg));
+  snprintf(why, cap, "%s: %s", what, cli_or_dash(sentence));
+  return false;
 }
 
-/* Resumption: the ticket options. Returns 0 or -1 (logged). */
-static int apply_tickets(mutls_config *cfg) {
+/* Allow rules and CRLs (what common.c's cli_apply_peer_checks does, with
+ * the reason kept rather than logged). */
+static bool apply_peer_checks(mutls_config *cfg, char *why, size_t cap) {
+  const cli_peer_checks *checks = &opt.checks;
+  for (size_t i = 0; i < checks->allow.n; i++) {
+    const char *kind = checks->allow.rule[i].kind, *pattern = checks->allow.rule[i].pattern;
+    /* The rule as mutls_config_allow reads it: "uri:spiffe://...". */
+    size_t len = strlen(kind) + 1 + strlen(pattern) + 1;
+    char *rule = malloc(len);
+    if (!rule) {
+      snprintf(why, cap, "out of memory");
+      return false;
+    }
+    snprintf(rule, len, "%s:%s", kind, pattern);
+    int rc = mutls_config_allow(cfg, rule);
+    free(rule);
+    if (rc != MUTLS_OK) {
+      char what[64 + CLI_HOST_MAX];
+      snprintf(what, sizeof what, "--allow-%s %.*s", kind, CLI_HOST_MAX, pattern);
+      return config_failed(cfg, what, why, cap);
+    }
+  }
+  for (size_t i = 0; i < checks->crl.n; i++)
+    if (mutls_config_add_crl_file(cfg, checks->crl.item[i]) != MUTLS_OK)
+      return config_failed(cfg, "--crl", why, cap);
+  if ((checks->crl_chain || checks->crl_soft_fail) &&
+      mutls_config_set_crl_check(cfg, checks->crl_chain, checks->crl_soft_fail) != MUTLS_OK)
+    return config_failed(cfg, checks->crl_chain ? "--crl-chain" : "--crl-soft-fail", why, cap);
+  return true;
+}
+
+/* Client certificates: --client-ca, --client-auth, the allow rules, CRLs. */
+static bool apply_client_auth(mutls_config *cfg, char *why, size_t cap) {
+  if (opt.client_ca && mutls_config_set_client_ca_file(cfg, opt.client_ca) != MUTLS_OK)
+    return config_failed(cfg, "--client-ca", why, cap);
+  if (opt.auth != MUTLS_CLIENT_AUTH_UNSET &&
+      mutls_config_set_client_auth(cfg, opt.auth) != MUTLS_OK)
+    return config_failed(cfg, "--client-auth", why, cap);
+  return apply_peer_checks(cfg, why, cap);
+}
+
+/* Resumption: the ticket options. */
+static bool apply_tickets(mutls_config *cfg, char *why, size_t cap) {
   if (opt.n_tickets >= 0 || opt.ticket_lifetime_s >= 0) {
     /* One call sets both: what was not given keeps mutls's default. */
     unsigned count = opt.n_tickets >= 0 ? (unsigned)opt.n_tickets : 1;
     unsigned lifetime = opt.ticket_lifetime_s >= 0 ? (unsigned)opt.ticket_lifetime_s : 7200;
-    if (mutls_config_set_tickets(cfg, count, lifetime) != MUTLS_OK) {
-      cli_log_config_error(cfg, opt.tickets ? "--tickets" : "--ticket-lifetime");
-      return -1;
-    }
+    if (mutls_config_set_tickets(cfg, count, lifetime) != MUTLS_OK)
+      return config_failed(cfg, opt.tickets ? "--tickets" : "--ticket-lifetime", why, cap);
   }
-  if (opt.ticket_keys && mutls_config_set_ticket_key_file(cfg, opt.ticket_keys) != MUTLS_OK) {
-    cli_log_config_error(cfg, "--ticket-keys");
-    return -1;
-  }
-  if (opt.single_use_tickets && mutls_config_set_single_use_tickets(cfg, 1) != MUTLS_OK) {
-    cli_log_config_error(cfg, "--single-use-tickets");
-    return -1;
-  }
-  return 0;
+  if (opt.ticket_keys && mutls_config_set_ticket_key_file(cfg, opt.ticket_keys) != MUTLS_OK)
+    return config_failed(cfg, "--ticket-keys", why, cap);
+  if (opt.single_use_tickets && mutls_config_set_single_use_tickets(cfg, 1) != MUTLS_OK)
+    return config_failed(cfg, "--single-use-tickets", why, cap);
+  return true;
 }
 
-static mutls_config *build_config(void) {
+/* --alpn, --keylog, --ciphers, --groups, --sigalgs. */
+static bool apply_tls_prefs(mutls_config *cfg, char *why, size_t cap) {
+  const struct {
+    const char *option;
+    const char *value;
+    int (*set)(mutls_config *, const char *);
+  } steps[] = {
+      {"--alpn", opt.prefs.alpn, mutls_config_set_alpn},
+      {"--keylog", opt.prefs.keylog, mutls_config_set_keylog_file},
+      {"--ciphers", opt.prefs.ciphers, mutls_config_set_cipher_suites},
+      {"--groups", opt.prefs.groups, mutls_config_set_groups},
+      {"--sigalgs", opt.prefs.sigalgs, mutls_config_set_signature_schemes},
+  };
+  for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++)
+    if (steps[i].value && steps[i].set(cfg, steps[i].value) != MUTLS_OK)
+      return config_failed(cfg, steps[i].option, why, cap);
+  return true;
+}
+
+/* A new config from the command line, every file read now, and checked as
+ * a connection would check it. NULL with the reason in why; check_label
+ * prefixes the reason when only that last check failed. */
+static mutls_config *build_config(const char *check_label, char *why, size_t cap) {
   mutls_config *cfg = mutls_config_new();
   if (!cfg) {
-    cli_log("out of memory");
+    snprintf(why, cap, "out of memory");
     return NULL;
   }
-  if (mutls_config_set_identity_files(cfg, opt.cert, opt.key) != MUTLS_OK) {
-    cli_log_config_error(cfg, "--cert/--key");
-  } else if (apply_client_auth(cfg) == 0 && apply_tickets(cfg) == 0 &&
-             cli_apply_tls_prefs(cfg, &opt.prefs) == 0) {
-    /* The checks every connection would make: an incomplete config (client
-     * CAs but no --client-auth) must not even start listening. */
-    if (mutls_config_check(cfg, 1) == MUTLS_OK) return cfg;
-    cli_log_config_error(cfg, "cannot start");
-  }
+  bool ok = mutls_config_set_identity_files(cfg, opt.cert, opt.key) == MUTLS_OK ||
+            config_failed(cfg, "--cert/--key", why, cap);
+  ok = ok && apply_client_auth(cfg, why, cap) && apply_tickets(cfg, why, cap) &&
+       apply_tls_prefs(cfg, why, cap);
+  /* The checks every connection would make: an incomplete config (client
+   * CAs but no --client-auth) must not even start listening. */
+  if (ok && mutls_config_check(cfg, 1) != MUTLS_OK) ok = config_failed(cfg, check_label, why, cap);
+  if (ok) return cfg;
   mutls_config_free(cfg);
   return NULL;
 }
 
-static int run(mutls_config *cfg, const char *host, const char *port) {
+/* ---- the config new connections get, and SIGHUP ------------------------------------------- */
+
+/* Only the main thread swaps it and takes references from it today; the
+ * lock keeps that safe should another thread ever start connections. */
+static pthread_mutex_t live_lock = PTHREAD_MUTEX_INITIALIZER;
+static mutls_config *live_cfg; /* one reference, the server's own */
+
+/* A new reference to the current config, for one connection. */
+static mutls_config *live_config_ref(void) {
+  pthread_mutex_lock(&live_lock);
+  mutls_config *cfg = mutls_config_ref(live_cfg);
+  pthread_mutex_unlock(&live_lock);
+  return cfg;
+}
+
+/* Makes cfg (its reference handed over) the config of new connections and
+ * drops the server's reference to the previous one: connections still
+ * holding it keep it, and the last of them frees it. NULL at exit. */
+static void live_config_set(mutls_config *cfg) {
+  pthread_mutex_lock(&live_lock);
+  mutls_config *old = live_cfg;
+  live_cfg = cfg;
+  pthread_mutex_unlock(&live_lock);
+  mutls_config_free(old);
+}
+
+/* The whole of a small file, NUL-terminated (malloc'ed), or NULL. */
+static char *read_small_file(const char *path) {
+  FILE *f = fopen(path, "rb");
+  if (!f) return NULL;
+  char *buf = malloc(CERT_FILE_MAX + 1);
+  size_t n = buf ? fread(buf, 1, CERT_FILE_MAX + 1, f) : 0;
+  bool whole = buf && !ferror(f) && n <= CERT_FILE_MAX;
+  fclose(f);
+  if (!whole) {
+    free(buf);
+    return NULL;
+  }
+  buf[n] = '\0';
+  return buf;
+}
+
+/* "certificate CN=localhost expires 2027-02-25 06:42:00 UTC, in 89 days,
+ * sha256=HEX": the first certificate of --cert, as the new config read it
+ * (the file is read once more here: replaced in between, it would be
+ * described wrongly, which is why files are replaced by rename). */
+static void describe_own_certificate(char *out, size_t cap) {
+  char *pem = read_small_file(opt.cert);
+  mutls_ca_cert_info *info = NULL;
+  size_t n = 0;
+  mutls_ca_status st;
+  if (!pem || mutls_ca_inspect(pem, 0, &info, &n, &st) != MUTLS_OK || n == 0) {
+    snprintf(out, cap, "certificate %s, which could not be read back for this line", opt.cert);
+  } else {
+    char date[64] = "?";
+    time_t t = (time_t)info[0].not_after;
+    struct tm tm;
+    if (gmtime_r(&t, &tm)) strftime(date, sizeof date, "%Y-%m-%d %H:%M:%S UTC", &tm);
+    long long left = (long long)info[0].not_after - (long long)time(NULL);
+    long long days = ((left < 0 ? -left : left) + 43200) / 86400; /* to the nearest day */
+    snprintf(out, cap, "certificate %s expire%s %s, %s%lld day%s%s, sha256=%s",
+             cli_or_dash(info[0].subject), left < 0 ? "d" : "s", date, left < 0 ? "" : "in ", days,
+             days == 1 ? "" : "s", left < 0 ? " ago" : "", info[0].fingerprint);
+  }
+  mutls_ca_info_free(info, n);
+  free(pem);
+}
+
+/* SIGHUP: a new config from the same options and files, swapped in only if
+ * it is complete; otherwise the current one stays and the log says why. */
+static void reload(void) {
+  char why[WHY_MAX];
+  mutls_config *cfg = build_config("the new configuration is incomplete", why, sizeof why);
+  if (!cfg) {
+    cli_log("reload failed, keeping the previous configuration: %s", why);
+    return;
+  }
+  live_config_set(cfg);
+  char what[WHY_MAX];
+  describe_own_certificate(what, sizeof what);
+  cli_log("reloaded configuration (%s)", what);
+}
+
+static int run(const char *host, const char *port) {
   sigset_t wait_mask;
   listeners ls = {.n = 0};
   if (setup_signals(&wait_mask) != 0) {
@@ -1155,7 +1376,7 @@ static int run(mutls_config *cfg, const char *host, const char *port) {
   cli_format_hostport(host, ls.port, addr, sizeof addr);
   printf("listening on %s\n", addr);
   fflush(stdout);
-  int status = accept_loop(cfg, &ls, &wait_mask);
+  int status = accept_loop(&ls, &wait_mask);
   close_listeners(&ls);
   return status;
 }
@@ -1172,10 +1393,15 @@ int server_main(int argc, char **argv) {
       0)
     return cli_usage_error(&command, "--listen %s", why);
 
-  mutls_config *cfg = build_config();
-  if (!cfg) return CLI_EXIT_FAIL;
-  status = run(cfg, host, port);
-  mutls_config_free(cfg);
+  char reason[WHY_MAX];
+  mutls_config *cfg = build_config("cannot start", reason, sizeof reason);
+  if (!cfg) {
+    cli_log("%s", reason);
+    return CLI_EXIT_FAIL;
+  }
+  live_config_set(cfg);
+  status = run(host, port);
+  live_config_set(NULL);
   if (conns_active() > 0) {
     /* Threads are still inside libcrypto: exit's atexit handlers (libcrypto's
      * cleanup among them) would pull it from under them. Leave without them. */
@@ -1183,5 +1409,6 @@ int server_main(int argc, char **argv) {
     fflush(stderr);
     _exit(status);
   }
+  reap_threads(); /* every thread has finished: join them all before exit */
   return status;
 }
