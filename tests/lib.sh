@@ -206,6 +206,17 @@ stop_bg() {
 	local pid=$1 p rest="" status
 	[ -n "$pid" ] || return 0
 	kill "$pid" 2>/dev/null
+	# Bounded: a process that does not leave within 20 s is killed and
+	# reported (one failure), instead of stalling the whole script.
+	local waited=0
+	while kill -0 "$pid" 2>/dev/null && [ $waited -lt 200 ]; do
+		sleep 0.1
+		waited=$((waited + 1))
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		kill -9 "$pid" 2>/dev/null
+		fail "${0##*/}.stop" "process $pid (${T_MUTLS_ARGS[$pid]:-a peer}) did not exit within 20 s of SIGTERM"
+	fi
 	wait "$pid" 2>/dev/null
 	status=$?
 	for p in $T_PIDS; do
