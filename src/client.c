@@ -341,8 +341,8 @@ static void explain_no_identity(mutls_conn *c, const uint8_t **names, const size
   char accepted[400] = "", ours[200], one[200];
   if (!c->cfg->n_ids) {
     snprintf(c->notice, sizeof c->notice,
-             "the server asked for a client certificate and none is configured (mutls client "
-             "--cert --key)");
+             "the server asked for a client certificate and none is configured; give one with "
+             "mutls client --cert --key");
     return;
   }
   if (!ca_mismatch) {

@@ -89,7 +89,7 @@ declare -A why=(
 	[bad_certificate]="the server rejected our client certificate"
 	[access_denied]="the peer refuses our identity: its policy does not allow it"
 )
-note_none='the server asked for a client certificate and none is configured \(mutls client --cert --key\)'
+note_none='the server asked for a client certificate and none is configured; give one with mutls client --cert --key'
 note_excluded='no client certificate was sent: the server accepts client certificates issued by CN=mutls test CA; ours is issued by CN=mutls other CA'
 
 # ---- log slices: what a long-running server said during one case ---------

@@ -32,7 +32,7 @@ srv=(-cert "$P/server-p256.pem" -key "$P/server-p256.key")
 # s_server asking for a client certificate from ca.pem; it accepts a bad one
 # unless -verify_return_error.
 mtls_srv=("${srv[@]}" -CAfile "$P/ca.pem" -Verify 1 -verify_return_error)
-note_none='the server asked for a client certificate and none is configured \(mutls client --cert --key\)'
+note_none='the server asked for a client certificate and none is configured; give one with mutls client --cert --key'
 note_excluded='no client certificate was sent: the server accepts client certificates issued by CN=mutls test CA; ours is issued by CN=mutls other CA'
 
 # client NAME PORT ARGS...: one GET from our client to 127.0.0.1:PORT.

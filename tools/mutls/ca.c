@@ -540,7 +540,7 @@ static const cli_command issue_cmd = {
         "  mutls ca issue pki --client billing --uri spiffe://example.org/billing/api\n"
         "  mutls ca issue pki --client alice --email alice@example.org --out ~/alice\n"
         "Then:\n"
-        "  mutls server --listen :8443 --cert pki/issued/localhost.pem \\\n"
+        "  mutls server --listen 127.0.0.1:8443 --cert pki/issued/localhost.pem \\\n"
         "               --key pki/issued/localhost.key --client-ca pki/ca.pem --client-auth "
         "require\n"
         "  mutls client localhost:8443 --cacert pki/ca.pem --cert pki/issued/billing.pem \\\n"
