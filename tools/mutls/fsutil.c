@@ -4,6 +4,8 @@
  */
 #include "fsutil.h"
 
+#include "common.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -152,18 +154,6 @@ int fs_txn_mkdir(fs_txn *t, const char *path, mode_t mode, char *why, size_t cap
   return 0;
 }
 
-static int write_all(int fd, const void *data, size_t len) {
-  const char *p = data;
-  while (len > 0) {
-    ssize_t n = write(fd, p, len);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return -1;
-    p += n;
-    len -= (size_t)n;
-  }
-  return 0;
-}
-
 int fs_txn_stage(fs_txn *t, const char *path, const void *data, size_t len, mode_t mode, char *why,
                  size_t cap) {
   char dir[4096];
@@ -200,7 +190,7 @@ int fs_txn_stage(fs_txn *t, const char *path, const void *data, size_t len, mode
   }
   t->n++; /* from here on, fs_txn_free removes the temporary file */
   mode_t want = mode & ~current_umask() & 0777;
-  if ((want != 0600 && fchmod(fd, want) != 0) || write_all(fd, data, len) != 0 || fsync(fd) != 0) {
+  if ((want != 0600 && fchmod(fd, want) != 0) || cli_write_fd(fd, data, len) != 0 || fsync(fd) != 0) {
     snprintf(why, cap, "cannot write %s: %s", path, strerror(errno));
     close(fd);
     return -1;
