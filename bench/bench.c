@@ -202,8 +202,10 @@ static void measure_floor_pk(void) {
 
 /* Handshakes/s, CPU microseconds and allocations per handshake on each
  * side: full handshakes, or (resumed) handshakes that resume a ticket. */
-static void run_handshakes(const bench_certs *k, const char *name, int mutual, int resumed) {
-  bench_setup s = {.suite = SUITE_AES_128_GCM, .mutual = mutual, .resume = resumed};
+static void run_handshakes(const bench_certs *k, const char *name, int mutual, int resumed,
+                           int chain_cache) {
+  bench_setup s = {
+      .suite = SUITE_AES_128_GCM, .mutual = mutual, .resume = resumed, .chain_cache = chain_cache};
   void *lib[2];
   setup_libs(lib, k, &s);
   bench_row *rate = bench_row_add(name, "rate", "hs/s", 1);
@@ -212,6 +214,7 @@ static void run_handshakes(const bench_certs *k, const char *name, int mutual, i
   bench_row *ct = bench_row_add(name, "cpu-total", "us", 0);
   bench_row *ac = bench_allocs_counted() ? bench_row_add(name, "allocs-client", "allocs", 0) : NULL;
   bench_row *as = bench_allocs_counted() ? bench_row_add(name, "allocs-server", "allocs", 0) : NULL;
+  bench_row *pc = bench_row_add(name, "certs-parsed", "certs", 0); /* mutls only */
   long warm = opt.warmup >= 0 ? opt.warmup : opt.handshakes / 20 > 5 ? opt.handshakes / 20 : 5;
   for (int i = 0; warm > 0 && i < 2; i++) {
     bench_hs_result res;
@@ -232,6 +235,7 @@ static void run_handshakes(const bench_certs *k, const char *name, int mutual, i
       bench_series_add(side(ct, i), (res.client.cpu + res.server.cpu) * 1e6 / n);
       if (ac) bench_series_add(side(ac, i), (double)res.client.allocs / n);
       if (as) bench_series_add(side(as, i), (double)res.server.allocs / n);
+      if (i == 0) bench_series_add(&pc->mutls, (double)res.parsed / n);
       note_busy(res.wall, res.cpu);
       fprintf(stderr, " %s %.0f hs/s", libs[i]->name, n / res.cpu);
     }
@@ -259,7 +263,7 @@ static void run_handshakes(const bench_certs *k, const char *name, int mutual, i
  * each suite. The floor seals and opens the same 16 KiB records. */
 static void run_bulk(const bench_certs *k) {
   for (int su = 0; su < N_SUITES; su++) {
-    bench_setup s = {.suite = (bench_suite)su};
+    bench_setup s = {.suite = (bench_suite)su, .chain_cache = 1};
     void *lib[2];
     char name[40];
     bench_row *row[2];
@@ -301,7 +305,7 @@ static void run_bulk(const bench_certs *k) {
 /* Heap bytes per connection end: mutls, libssl, and libssl with
  * SSL_MODE_RELEASE_BUFFERS (mutls cannot release its buffers yet: n/a). */
 static void run_memory(const bench_certs *k) {
-  bench_setup s = {.suite = SUITE_AES_128_GCM, .mutual = 1};
+  bench_setup s = {.suite = SUITE_AES_128_GCM, .mutual = 1, .chain_cache = 1};
   bench_setup rel = {.suite = SUITE_AES_128_GCM, .mutual = 1, .release_buffers = 1};
   void *lib[2], *lib_rel = NULL;
   if (!bench_allocs_counted()) { /* AddressSanitizer: mallinfo2 sees nothing */
@@ -407,6 +411,12 @@ static void report_header(void) {
          "per handshake (mutls tickets 1, libssl num_tickets 1), psk_dhe_ke, each connection "
          "offers the ticket the previous one got, and the client's reading of its next ticket "
          "counts as client time\n");
+  printf("verified-chain cache (mutls): off in full-server, full-mutual, resumed-server and "
+         "resumed-mutual (cold: every peer certificate parsed and verified, or for a resumed "
+         "mutls server every ticket's client chain parsed and verified); on, as by default, in "
+         "the *-warm scenarios (a hit re-checks time, CRLs and name; allow rules run anyway), "
+         "bulk and memory; libssl has no such cache and runs the same in both; certs-parsed = "
+         "peer certificates mutls ran through d2i_X509 per handshake, both sides\n");
   printf("middlebox compatibility, each library's default: mutls %s; libssl %s\n",
          middlebox(bench_mutls_sid_len), middlebox(bench_openssl_sid_len));
   printf("transport: client and server in one thread over memory; libssl through a minimal "
@@ -449,7 +459,9 @@ static void usage(FILE *f) {
              "  -q, --quick          a smoke run (seconds): 16 handshakes, 4 MiB bulk, 24 pairs\n"
              "  -r, --reps N         repetitions of each scenario (default 5)\n"
              "  -s, --scenario LIST  comma-separated: full-server, full-mutual, resumed-server,\n"
-             "                       resumed-mutual, bulk, memory (default: all)\n"
+             "                       resumed-mutual (cold: mutls's verified-chain cache off),\n"
+             "                       full-server-warm, full-mutual-warm, resumed-mutual-warm\n"
+             "                       (cache on, as by default), bulk, memory (default: all)\n"
              "  -l, --lib NAME       mutls, openssl or both (default both)\n"
              "  -n, --handshakes N   handshakes per repetition (default 1000)\n"
              "  -b, --bulk-mib N     MiB per bulk direction (default 1024)\n"
@@ -535,10 +547,13 @@ int main(int argc, char **argv) {
   pin();
   if (prepare_certs(&certs) != 0) return 1;
   fprintf(stderr, "mutls-bench: %s; certificates in %s\n", pin_note, cert_dir);
-  if (wanted("full-server")) run_handshakes(&certs, "full-server", 0, 0);
-  if (wanted("full-mutual")) run_handshakes(&certs, "full-mutual", 1, 0);
-  if (wanted("resumed-server")) run_handshakes(&certs, "resumed-server", 0, 1);
-  if (wanted("resumed-mutual")) run_handshakes(&certs, "resumed-mutual", 1, 1);
+  if (wanted("full-server")) run_handshakes(&certs, "full-server", 0, 0, 0);
+  if (wanted("full-server-warm")) run_handshakes(&certs, "full-server-warm", 0, 0, 1);
+  if (wanted("full-mutual")) run_handshakes(&certs, "full-mutual", 1, 0, 0);
+  if (wanted("full-mutual-warm")) run_handshakes(&certs, "full-mutual-warm", 1, 0, 1);
+  if (wanted("resumed-server")) run_handshakes(&certs, "resumed-server", 0, 1, 0);
+  if (wanted("resumed-mutual")) run_handshakes(&certs, "resumed-mutual", 1, 1, 0);
+  if (wanted("resumed-mutual-warm")) run_handshakes(&certs, "resumed-mutual-warm", 1, 1, 1);
   if (wanted("bulk")) run_bulk(&certs);
   if (wanted("memory")) run_memory(&certs);
   if (floor_pk_last.kex_us == 0) measure_floor_pk(); /* the header quotes it */

@@ -50,6 +50,10 @@ typedef struct {
   int mutual;          /* the server requires and verifies a client certificate */
   int release_buffers; /* libssl only: SSL_MODE_RELEASE_BUFFERS */
   int resume;          /* one ticket per handshake, offered by the next connection */
+  /* mutls only: the verified-chain cache on (warm: the default) or off
+   * (cold: every peer certificate parsed and verified in every handshake).
+   * libssl has no such cache; its runs are the same either way. */
+  int chain_cache;
 } bench_setup;
 
 /* ---- what a run measures ----------------------------------------------------- */
@@ -66,6 +70,7 @@ typedef struct {
   double wall;               /* seconds, monotonic clock */
   double cpu;                /* seconds of this thread's CPU time, the whole run */
   bench_cost client, server; /* the part of it spent in each side's calls */
+  long parsed;               /* mutls only: peer certificates run through d2i_X509 */
 } bench_hs_result;
 
 typedef struct {

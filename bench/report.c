@@ -75,7 +75,7 @@ static double floor_fraction(const bench_row *r, const bench_series *lib) {
 }
 
 static const char *fmt_of(const char *unit) {
-  return strcmp(unit, "us") == 0 ? "%.1f" : "%.0f";
+  return strcmp(unit, "us") == 0 || strcmp(unit, "certs") == 0 ? "%.1f" : "%.0f";
 }
 
 static void fmt_num(char *out, size_t cap, const char *unit, double v) {

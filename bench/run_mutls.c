@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "bench.h"
+#include "internal.h" /* mt_config_set_chain_cache, mt_chain_cache_stats */
 #include "mutls.h"
 
 typedef struct {
@@ -40,6 +41,11 @@ static void *m_setup(const bench_certs *k, const bench_setup *s) {
   const char *suite = bench_suite_iana[s->suite];
   mutls_config *sv = m->server, *cl = m->client;
   int bad = !sv || !cl;
+  /* Cold: no verified-chain cache (nor the parsed certificates it keeps). */
+  if (!s->chain_cache) {
+    bad = bad || cfg_step(sv, mt_config_set_chain_cache(sv, 0), "server chain cache");
+    bad = bad || cfg_step(cl, mt_config_set_chain_cache(cl, 0), "client chain cache");
+  }
   bad = bad || cfg_step(sv, mutls_config_set_identity_files(sv, k->server_cert, k->server_key),
                         "server identity");
   bad = bad || cfg_step(sv, mutls_config_set_cipher_suites(sv, suite), "server suites");
@@ -154,11 +160,34 @@ static void pair_free(mpair *p, bench_cost *cc, bench_cost *cs) {
   p->cl = p->sv = NULL;
 }
 
+/* Hits of both configs' verified-chain caches; *empty: both hold nothing. */
+static unsigned long cache_hits(const mlib *m, int *empty) {
+  mt_chain_cache_stats_t a, b;
+  mt_chain_cache_stats(m->server, &a);
+  mt_chain_cache_stats(m->client, &b);
+  if (empty) *empty = a.entries + b.entries == 0;
+  return a.hits + b.hits;
+}
+
+/* Warm runs must be served by the cache: one hit per verified chain, but
+ * for the first handshake of all. */
+static int check_warm(const mlib *m, unsigned long hits_before, int was_empty, long n) {
+  unsigned long want = (unsigned long)(n - was_empty) * (m->s.mutual ? 2 : 1);
+  unsigned long got = cache_hits(m, NULL) - hits_before;
+  if (m->s.resume) want = m->s.mutual ? (unsigned long)n : 0; /* the server's ticket check */
+  if (m->s.chain_cache && got < want)
+    return bench_fail("mutls: %lu verified-chain cache hits in %ld warm handshakes (want %lu)",
+                      got, n, want);
+  return 0;
+}
+
 static int m_handshakes(void *lib, long n, bench_hs_result *out) {
   mlib *m = lib;
   bench_wire c2s, s2c;
   int rc = 0;
   memset(out, 0, sizeof *out);
+  int empty;
+  unsigned long hits = cache_hits(m, &empty), parsed = mt_x509_parse_count();
   if (bench_wire_init(&c2s, 1 << 16) != 0) return -1;
   if (bench_wire_init(&s2c, 1 << 16) != 0) {
     bench_wire_free(&c2s);
@@ -176,9 +205,10 @@ static int m_handshakes(void *lib, long n, bench_hs_result *out) {
   }
   out->cpu = bench_thread_cpu() - start_cpu;
   out->wall = bench_now() - start;
+  out->parsed = (long)(mt_x509_parse_count() - parsed);
   bench_wire_free(&c2s);
   bench_wire_free(&s2c);
-  return rc;
+  return rc == 0 ? check_warm(m, hits, empty, n) : rc;
 }
 
 /* One connection that resumes (or, for the first, gets) a ticket: the
@@ -211,6 +241,8 @@ static int m_resumed(void *lib, long n, bench_hs_result *out) {
     return -1;
   }
   int rc = resumption(m, &c2s, &s2c, NULL, 0);
+  int empty;
+  unsigned long hits = cache_hits(m, &empty), parsed = mt_x509_parse_count();
   double start = bench_now(), start_cpu = bench_thread_cpu();
   for (long i = 0; i < n && rc == 0; i++) {
     rc = resumption(m, &c2s, &s2c, out, 1);
@@ -218,9 +250,10 @@ static int m_resumed(void *lib, long n, bench_hs_result *out) {
   }
   out->cpu = bench_thread_cpu() - start_cpu;
   out->wall = bench_now() - start;
+  out->parsed = (long)(mt_x509_parse_count() - parsed);
   bench_wire_free(&c2s);
   bench_wire_free(&s2c);
-  return rc;
+  return rc == 0 ? check_warm(m, hits, empty, n) : rc;
 }
 
 /* Moves what tx has queued onto w and lets rx take all of it, reading the

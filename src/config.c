@@ -65,7 +65,9 @@ mutls_config *mutls_config_new(void) {
   cfg->ticket_lifetime = 7200;
   cfg->ticket_keys = mt_ticket_keys_new();
   cfg->cache = mt_session_cache_new(256);
-  if (!cfg->ticket_keys || !cfg->cache || encode_certificate_request(cfg) != MUTLS_OK) {
+  cfg->vcache = mt_chain_cache_new(MT_CHAIN_CACHE_DEFAULT);
+  if (!cfg->ticket_keys || !cfg->cache || !cfg->vcache ||
+      encode_certificate_request(cfg) != MUTLS_OK) {
     mutls_config_free(cfg);
     return NULL;
   }
@@ -96,6 +98,7 @@ void mutls_config_free(mutls_config *cfg) {
   for (size_t i = 0; i < cfg->n_crl_files; i++) free(cfg->crl_files[i]);
   mt_ticket_keys_free(cfg->ticket_keys);
   mt_session_cache_free(cfg->cache);
+  mt_chain_cache_free(cfg->vcache);
   pthread_mutex_destroy(&cfg->keylog_lock);
   pthread_mutex_destroy(&cfg->lock);
   free(cfg);
@@ -397,6 +400,7 @@ int mutls_config_add_crl_file(mutls_config *cfg, const char *path) {
   }
   mt_crls_free(cfg->crls);
   cfg->crls = crls;
+  cfg->crl_gen++;
   return MUTLS_OK;
 }
 
@@ -414,6 +418,7 @@ int mutls_config_reload_crls(mutls_config *cfg, const char *const *paths, size_t
   pthread_mutex_lock(&cfg->lock);
   mt_crls *old = cfg->crls;
   cfg->crls = crls;
+  cfg->crl_gen++; /* cached verifications made with the old set no longer count */
   pthread_mutex_unlock(&cfg->lock);
   mt_crls_free(old); /* connections verifying right now hold their own reference */
   return MUTLS_OK;
@@ -468,6 +473,15 @@ int mutls_config_set_session_cache(mutls_config *cfg, unsigned max_names) {
   if (max_names && !sc) return cfg_err(cfg, MUTLS_E_NOMEM, "out of memory");
   mt_session_cache_free(cfg->cache);
   cfg->cache = sc;
+  return MUTLS_OK;
+}
+
+int mt_config_set_chain_cache(mutls_config *cfg, unsigned max) {
+  if (!cfg_writable(cfg)) return MUTLS_ERR;
+  mt_chain_cache *cc = max ? mt_chain_cache_new(max) : NULL;
+  if (max && !cc) return cfg_err(cfg, MUTLS_E_NOMEM, "out of memory");
+  mt_chain_cache_free(cfg->vcache);
+  cfg->vcache = cc;
   return MUTLS_OK;
 }
 

@@ -138,20 +138,33 @@ static int verify_failure(mutls_conn *c, mt_verify_code v, const char *why) {
 /* A server verifies clients against its client CAs only, for clientAuth; a
  * client verifies the server's chain and name against its trust store. Both
  * check the CRLs the config holds now. */
-mt_verify_code mt_verify_peer_chain(mutls_conn *c, const mt_chain *chain, char *why, size_t len) {
+mt_verify_code mt_verify_peer_chain_window(mutls_conn *c, const mt_chain *chain, mt_verified *w,
+                                           uint64_t *crl_gen, char *why, size_t len) {
   mutls_config *cfg = c->cfg;
   mt_revocation rev = {NULL, cfg->crl_whole_chain, cfg->crl_soft_fail};
+  if (w) memset(w, 0, sizeof *w);
   if (!c->is_server && !cfg->verify_peer) return MT_VERIFY_OK;
   pthread_mutex_lock(&cfg->lock);
   mt_crls *crls = cfg->crls ? mt_crls_ref(cfg->crls) : NULL;
+  if (crl_gen) *crl_gen = cfg->crl_gen;
   pthread_mutex_unlock(&cfg->lock);
   rev.crls = crls;
   const char *name = !c->is_server && c->server_name[0] ? c->server_name : NULL;
-  mt_verify_code v = mt_verify_chain_rev(c->is_server ? cfg->client_trust : cfg->trust, chain,
-                                         c->is_server ? MT_PURPOSE_CLIENT : MT_PURPOSE_SERVER,
-                                         name, c->test.verify_time, &rev, why, len);
+  mt_verify_code v = mt_verify_chain_window(c->is_server ? cfg->client_trust : cfg->trust, chain,
+                                            c->is_server ? MT_PURPOSE_CLIENT : MT_PURPOSE_SERVER,
+                                            name, c->test.verify_time, &rev, w, why, len);
   mt_crls_free(crls);
   return v;
+}
+
+/* A chain parsed elsewhere (a ticket's): the verified-chain cache spares the
+ * verification when it holds the chain and what it established stands. */
+mt_verify_code mt_verify_peer_chain(mutls_conn *c, const mt_chain *chain, char *why, size_t len) {
+  if (mt_chain_cache_check(c, chain)) {
+    if (why && len) why[0] = '\0';
+    return MT_VERIFY_OK;
+  }
+  return mt_verify_peer_chain_window(c, chain, NULL, NULL, why, len);
 }
 
 int mt_recv_certificate(mutls_conn *c, const uint8_t *body, size_t len) {
@@ -205,15 +218,14 @@ int mt_recv_certificate(mutls_conn *c, const uint8_t *body, size_t len) {
                                                                       : " (it has allow rules)");
     return 0; /* optional: served without an identity */
   }
-  mt_chain *chain = mt_chain_from_der(der, der_len, n, why, sizeof why);
-  if (!chain) return mt_fail(c, MUTLS_E_CERT_BAD, ALERT_BAD_CERTIFICATE, "%s", why);
-  mt_verify_code v = mt_verify_peer_chain(c, chain, why, sizeof why);
-  if (v != MT_VERIFY_OK) {
-    mt_chain_free(chain);
-    return verify_failure(c, v, why);
-  }
+  /* Parsed and verified, or taken from the config's verified-chain cache
+   * after re-checking time, CRLs and name (chain_cache.c). */
+  mutls_peer *peer = NULL;
+  int v = mt_peer_from_der(c, der, der_len, n, &peer, why, sizeof why);
+  if (v == MT_PEER_BAD_DER) return mt_fail(c, MUTLS_E_CERT_BAD, ALERT_BAD_CERTIFICATE, "%s", why);
+  if (v == MT_PEER_NOMEM) return mt_fail(c, MUTLS_E_NOMEM, ALERT_INTERNAL_ERROR, "out of memory");
+  if (v != MT_VERIFY_OK) return verify_failure(c, (mt_verify_code)v, why);
   mt_peer_free(c->peer); /* post-handshake: the new identity replaces any older one */
-  if (!(c->peer = mt_peer_new(chain)))
-    return mt_fail(c, MUTLS_E_NOMEM, ALERT_INTERNAL_ERROR, "out of memory");
+  c->peer = peer;
   return 0;
 }

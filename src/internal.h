@@ -21,6 +21,7 @@
 typedef struct mt_ticket_keys mt_ticket_keys; /* ticket.c */
 typedef struct mt_session mt_session;         /* session.c */
 typedef struct mt_session_cache mt_session_cache;
+typedef struct mt_chain_cache mt_chain_cache; /* chain_cache.c */
 
 /* A certificate chain, its key, and the Certificate message body encoded
  * once (empty request context, no per-certificate extensions). */
@@ -47,6 +48,9 @@ struct mutls_config {
    * it is read and replaced under lock (each verification takes a ref). */
   pthread_mutex_t lock;
   mt_crls *crls;
+  uint64_t crl_gen; /* bumped whenever crls is replaced (under lock once in use) */
+  /* Verified peer chains (chain_cache.c); NULL when off. Guards itself. */
+  mt_chain_cache *vcache;
   char *crl_files[MT_MAX_CRL_FILES];
   size_t n_crl_files;
   int crl_whole_chain, crl_soft_fail;
@@ -226,6 +230,38 @@ struct mutls_conn {
 void mt_config_freeze(mutls_config *cfg);
 int mt_config_check(const mutls_config *cfg, int as_server, char *why, size_t len);
 
+/* Test and benchmark hook: the verified-chain cache holds at most max
+ * entries (0 turns it off; the default is MT_CHAIN_CACHE_DEFAULT). Like the
+ * setters, only before the config's first connection. */
+#define MT_CHAIN_CACHE_DEFAULT 1024
+int mt_config_set_chain_cache(mutls_config *cfg, unsigned max);
+
+/* ---- chain_cache.c --------------------------------------------------------- */
+mt_chain_cache *mt_chain_cache_new(unsigned max); /* NULL for max 0 */
+void mt_chain_cache_free(mt_chain_cache *cc);
+/* mt_peer_from_der's failures besides mt_verify_code's (all > 0). */
+#define MT_PEER_BAD_DER (-1) /* a certificate does not parse: why says which */
+#define MT_PEER_NOMEM (-2)
+/* The peer's certificates (as received) parsed and verified for c, from
+ * the config's verified-chain cache when it holds them and what it
+ * established still stands (see chain_cache.c). Returns MT_VERIFY_OK and
+ * sets *out (owned by the caller), or a verification code, or one of the
+ * two above, with a sentence in why. */
+int mt_peer_from_der(mutls_conn *c, const uint8_t *const *der, const size_t *der_len, size_t n,
+                     mutls_peer **out, char *why, size_t len);
+/* 1 if the cache holds chain (parsed elsewhere) as verified for c and that
+ * still stands now; else 0 (then verify it in full). */
+int mt_chain_cache_check(mutls_conn *c, const mt_chain *chain);
+typedef struct {
+  unsigned long hits;       /* outcomes reused as they were */
+  unsigned long misses;     /* chains not in the cache: verified in full */
+  unsigned long reverified; /* found, but something changed: verified again, not parsed */
+  unsigned long evicted;    /* entries pushed out by newer ones */
+  size_t entries, max;
+} mt_chain_cache_stats_t;
+/* Counters since the config was made (all zero when the cache is off). */
+void mt_chain_cache_stats(const mutls_config *cfg, mt_chain_cache_stats_t *st);
+
 /* ---- conn.c -------------------------------------------------------------- */
 int64_t mt_now_ms(void);
 /* Records the first failure (later ones keep the first cause), queues the
@@ -346,6 +382,10 @@ int mt_send_certificate_verify(mutls_conn *c);
 int mt_recv_certificate_verify(mutls_conn *c, const uint8_t *body, size_t len);
 int mt_recv_certificate(mutls_conn *c, const uint8_t *body, size_t len);
 mt_verify_code mt_verify_peer_chain(mutls_conn *c, const mt_chain *chain, char *why, size_t len);
+/* The full verification, never from the cache: w (may be NULL) receives
+ * what it established, crl_gen (may be NULL) the CRL set it used. */
+mt_verify_code mt_verify_peer_chain_window(mutls_conn *c, const mt_chain *chain, mt_verified *w,
+                                           uint64_t *crl_gen, char *why, size_t len);
 int mt_random_bytes(mutls_conn *c, uint8_t *out, size_t len);
 int mt_kex_new(mutls_conn *c, uint16_t group);
 /* Explains a received fatal alert as its likely cause. */

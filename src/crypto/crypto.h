@@ -136,6 +136,20 @@ mt_chain *mt_chain_load_pem(const uint8_t *pem, size_t len, char *err, size_t er
 mt_chain *mt_chain_from_der(const uint8_t *const *der, const size_t *der_len,
                             size_t n, char *err, size_t err_len);
 void mt_chain_free(mt_chain *c);
+/* Parsed certificates kept for reuse, keyed by the SHA-256 of their DER
+ * (slots: the most it holds). Thread safe. */
+typedef struct mt_certcache mt_certcache;
+mt_certcache *mt_certcache_new(size_t slots);
+void mt_certcache_free(mt_certcache *cc); /* NULL ok */
+/* mt_chain_from_der, taking certificates already parsed from cc and
+ * putting the ones it parses there. hash[i] is the SHA-256 of der[i]; cc
+ * and hash may be NULL (then it is mt_chain_from_der). */
+mt_chain *mt_chain_from_der_cached(mt_certcache *cc, const uint8_t (*hash)[32],
+                                   const uint8_t *const *der, const size_t *der_len, size_t n,
+                                   char *err, size_t err_len);
+/* How many peer certificates this process has run through d2i_X509 (tests
+ * and the benchmark count parses with it). */
+unsigned long mt_x509_parse_count(void);
 size_t mt_chain_count(const mt_chain *c);
 /* DER of certificate i; valid as long as the chain. */
 const uint8_t *mt_chain_der(const mt_chain *c, size_t i, size_t *len);
@@ -215,6 +229,28 @@ mt_verify_code mt_verify_chain(const mt_trust *trust, const mt_chain *chain,
 mt_verify_code mt_verify_chain_rev(const mt_trust *trust, const mt_chain *chain,
                                    mt_purpose purpose, const char *name, time_t now,
                                    const mt_revocation *rev, char *why, size_t why_len);
+
+/* What a successful verification established, for the verified-chain
+ * cache: every certificate of the path it built (the anchor included) and
+ * every CRL it was given is current from `from` up to, not including,
+ * `until` (Unix time). valid is 0 when that could not be worked out (a date
+ * that does not read): then the outcome is not to be reused. */
+typedef struct {
+  int valid;
+  int64_t from, until;
+} mt_verified;
+/* mt_verify_chain_rev, also filling *verified (may be NULL) when the
+ * outcome is MT_VERIFY_OK. */
+mt_verify_code mt_verify_chain_window(const mt_trust *trust, const mt_chain *chain,
+                                      mt_purpose purpose, const char *name, time_t now,
+                                      const mt_revocation *rev, mt_verified *verified,
+                                      char *why, size_t why_len);
+/* 1 if name (a host name or an address literal; NULL: no name to check)
+ * matches the leaf exactly as mt_verify_chain's name check would, else 0. */
+int mt_chain_leaf_name_matches(const mt_chain *c, const char *name);
+/* 1 while mt_crypto_test_allow_weak_keys is on: verification outcomes
+ * reached under it must not be reused once it is off. */
+int mt_crypto_weak_keys_allowed(void);
 
 /* ---- identities (mutual TLS) ----------------------------------------------- */
 /* Subject alternative names of the leaf, one kind at a time. */

@@ -83,6 +83,8 @@ int mt_weak_keys_allowed;
 
 void mt_crypto_test_allow_weak_keys(int on) { mt_weak_keys_allowed = on; }
 
+int mt_crypto_weak_keys_allowed(void) { return mt_weak_keys_allowed != 0; }
+
 int mt_verify_with(EVP_PKEY *pk, mt_key_kind kind, uint16_t scheme, const uint8_t *msg,
                    size_t msg_len, const uint8_t *sig, size_t sig_len) {
   if (!mt_kind_fits(kind, scheme)) return -2;

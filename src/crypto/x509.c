@@ -4,6 +4,7 @@
 
 #include <arpa/inet.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -181,8 +182,89 @@ mt_chain *mt_chain_load_file(const char *path, char *err, size_t err_len) {
   return c;
 }
 
+/* ---- parsed certificates, shared ----------------------------------------------
+ * d2i_X509 is the dearest step of a handshake on OpenSSL 3.0 (a decoder
+ * chain is built for every public key). A config keeps the certificates it
+ * parsed, keyed by the SHA-256 of their DER, and hands out X509_up_ref'd
+ * objects: a parsed certificate is a pure function of its DER, so sharing
+ * one decides nothing about trust. Direct-mapped: a slot holds the newest
+ * certificate whose hash falls in it, so the cache never holds more than
+ * its slots. */
+struct mt_certcache {
+  pthread_mutex_t lock;
+  size_t n;
+  struct {
+    uint8_t hash[32];
+    size_t der_len; /* the whole certificate, nothing after it */
+    X509 *x;
+  } *slot;
+};
+
+static unsigned long parse_count; /* atomic: every d2i_X509 of a peer's certificate */
+
+unsigned long mt_x509_parse_count(void) {
+  return __atomic_load_n(&parse_count, __ATOMIC_RELAXED);
+}
+
+mt_certcache *mt_certcache_new(size_t slots) {
+  mt_certcache *cc = calloc(1, sizeof(*cc));
+  if (cc == NULL || slots == 0 || (cc->slot = calloc(slots, sizeof(*cc->slot))) == NULL) {
+    free(cc);
+    return NULL;
+  }
+  cc->n = slots;
+  pthread_mutex_init(&cc->lock, NULL);
+  return cc;
+}
+
+void mt_certcache_free(mt_certcache *cc) {
+  if (cc == NULL) return;
+  for (size_t i = 0; i < cc->n; i++) X509_free(cc->slot[i].x);
+  free(cc->slot);
+  pthread_mutex_destroy(&cc->lock);
+  free(cc);
+}
+
+static size_t cc_index(const mt_certcache *cc, const uint8_t hash[32]) {
+  uint64_t v;
+  memcpy(&v, hash, sizeof(v));
+  return (size_t)(v % cc->n);
+}
+
+/* A new reference to the certificate with this hash and length, or NULL. */
+static X509 *cc_get(mt_certcache *cc, const uint8_t hash[32], size_t der_len) {
+  X509 *x = NULL;
+  pthread_mutex_lock(&cc->lock);
+  size_t i = cc_index(cc, hash);
+  if (cc->slot[i].x != NULL && cc->slot[i].der_len == der_len &&
+      memcmp(cc->slot[i].hash, hash, 32) == 0 && X509_up_ref(cc->slot[i].x) == 1)
+    x = cc->slot[i].x;
+  pthread_mutex_unlock(&cc->lock);
+  return x;
+}
+
+static void cc_put(mt_certcache *cc, const uint8_t hash[32], size_t der_len, X509 *x) {
+  X509 *old = NULL;
+  if (X509_up_ref(x) != 1) return;
+  pthread_mutex_lock(&cc->lock);
+  size_t i = cc_index(cc, hash);
+  old = cc->slot[i].x;
+  memcpy(cc->slot[i].hash, hash, 32);
+  cc->slot[i].der_len = der_len;
+  cc->slot[i].x = x;
+  pthread_mutex_unlock(&cc->lock);
+  X509_free(old);
+}
+
 mt_chain *mt_chain_from_der(const uint8_t *const *der, const size_t *der_len, size_t n, char *err,
                             size_t err_len) {
+  return mt_chain_from_der_cached(NULL, NULL, der, der_len, n, err, err_len);
+}
+
+mt_chain *mt_chain_from_der_cached(mt_certcache *cc, const uint8_t (*hash)[32],
+                                   const uint8_t *const *der, const size_t *der_len, size_t n,
+                                   char *err, size_t err_len) {
+  if (hash == NULL) cc = NULL;
   if (mt_crypto_init() != 0) {
     mt_errf(err, err_len, "libcrypto lacks an algorithm mutls needs");
     return NULL;
@@ -199,7 +281,14 @@ mt_chain *mt_chain_from_der(const uint8_t *const *der, const size_t *der_len, si
   for (size_t i = 0; i < n; i++) {
     const uint8_t *p = der[i];
     size_t len = der_len[i];
-    X509 *x = p && len && len <= (size_t)INT32_MAX ? d2i_X509(NULL, &p, (long)len) : NULL;
+    X509 *x = cc != NULL && p != NULL ? cc_get(cc, hash[i], len) : NULL;
+    if (x != NULL) {
+      p += len; /* parsed before from these very bytes, which ended there */
+    } else if (p && len && len <= (size_t)INT32_MAX) {
+      __atomic_add_fetch(&parse_count, 1, __ATOMIC_RELAXED);
+      x = d2i_X509(NULL, &p, (long)len);
+      if (x != NULL && cc != NULL && p == der[i] + len) cc_put(cc, hash[i], len, x);
+    }
     if (x == NULL || p != der[i] + len) {
       /* A certificate followed by trailing bytes is malformed, too. */
       mt_errf(err, err_len, "certificate %zu from the peer %s", i + 1,
@@ -602,10 +691,19 @@ int mt_chain_issuer_in(const mt_chain *c, size_t i, const uint8_t *const *names,
                        const size_t *name_len, size_t n) {
   if (c == NULL || i >= c->n || names == NULL || name_len == NULL) return 0;
   const X509_NAME *issuer = X509_get_issuer_name(c->certs[i].x);
+  const unsigned char *enc = NULL;
+  size_t enc_len = 0;
+  if (X509_NAME_get0_der(issuer, &enc, &enc_len) != 1) enc = NULL;
   int found = 0;
   /* A name the peer sent that does not parse is skipped, not fatal: the
-   * others may still name our issuer. */
+   * others may still name our issuer. The same bytes are the same name
+   * (X509_NAME_cmp compares encodings): no need to parse those. */
   for (size_t k = 0; k < n && !found; k++) {
+    if (enc != NULL && name_len[k] == enc_len && names[k] != NULL &&
+        memcmp(names[k], enc, enc_len) == 0) {
+      found = 1;
+      break;
+    }
     X509_NAME *nm = name_from_der(names[k], name_len[k]);
     found = nm != NULL && X509_NAME_cmp(issuer, nm) == 0;
     X509_NAME_free(nm);
@@ -1094,6 +1192,29 @@ static int set_params(X509_STORE_CTX *ctx, const mt_chain *chain, mt_purpose pur
   return X509_VERIFY_PARAM_set1_host(vp, name, n) == 1 ? 0 : -1;
 }
 
+int mt_chain_leaf_name_matches(const mt_chain *c, const char *name) {
+  X509 *leaf = leaf_of(c);
+  if (leaf == NULL) return 0;
+  if (name == NULL) return 1;
+  if (name[0] == '\0') return 0;
+  /* What X509_verify_cert does with the parameters set_params gives it:
+   * X509_check_ip_asc for an address literal, else X509_check_host with the
+   * same flags and the same trailing-dot rule. */
+  int r;
+  if (is_ip_literal(name)) {
+    r = X509_check_ip_asc(leaf, name, 0);
+  } else {
+    unsigned int flags = X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS;
+    if (X509_get_ext_by_NID(leaf, NID_subject_alt_name, -1) >= 0)
+      flags |= X509_CHECK_FLAG_NEVER_CHECK_SUBJECT;
+    size_t n = strlen(name);
+    if (n > 1 && name[n - 1] == '.' && name[n - 2] != '.') n--;
+    r = X509_check_host(leaf, name, n, flags, NULL);
+  }
+  ERR_clear_error();
+  return r == 1;
+}
+
 /* Every error raised while checking one certificate against CRLs. */
 static int is_crl_error(int e) {
   switch (e) {
@@ -1193,7 +1314,49 @@ mt_verify_code mt_verify_chain(const mt_trust *trust, const mt_chain *chain, mt_
 mt_verify_code mt_verify_chain_rev(const mt_trust *trust, const mt_chain *chain, mt_purpose purpose,
                                    const char *name, time_t now, const mt_revocation *rev,
                                    char *why, size_t why_len) {
+  return mt_verify_chain_window(trust, chain, purpose, name, now, rev, NULL, why, why_len);
+}
+
+/* Narrows [*from, *until) to [nb, na) (a certificate is current from
+ * notBefore up to, not including, notAfter: X509_cmp_time's reading; a CRL
+ * from lastUpdate to nextUpdate). A NULL bound is open. -1 if a date does
+ * not read. */
+static int narrow(const ASN1_TIME *nb, const ASN1_TIME *na, int64_t *from, int64_t *until) {
+  int64_t b = INT64_MIN, a = INT64_MAX;
+  if ((nb != NULL && unix_time(nb, &b) != 0) || (na != NULL && unix_time(na, &a) != 0)) return -1;
+  if (b > *from) *from = b;
+  if (a < *until) *until = a;
+  return 0;
+}
+
+/* What the successful verification in ctx established: every certificate
+ * of the path it built (anchor included) and every CRL of the set is
+ * current in [from, until). Any CRL of the set, not only the ones used:
+ * a narrower span only means an earlier full verification. */
+static void verified_window(X509_STORE_CTX *ctx, const mt_revocation *rev, mt_verified *out) {
+  STACK_OF(X509) *path = X509_STORE_CTX_get0_chain(ctx);
+  int64_t from = INT64_MIN, until = INT64_MAX;
+  int ok = path != NULL && sk_X509_num(path) > 0;
+  for (int i = 0; ok && i < sk_X509_num(path); i++) {
+    X509 *x = sk_X509_value(path, i);
+    ok = narrow(X509_get0_notBefore(x), X509_get0_notAfter(x), &from, &until) == 0;
+  }
+  STACK_OF(X509_CRL) *crls = rev != NULL ? mt_crls_stack(rev->crls) : NULL;
+  for (int i = 0; ok && i < sk_X509_CRL_num(crls); i++) {
+    X509_CRL *crl = sk_X509_CRL_value(crls, i);
+    ok = narrow(X509_CRL_get0_lastUpdate(crl), X509_CRL_get0_nextUpdate(crl), &from, &until) == 0;
+  }
+  out->valid = ok && from < until;
+  out->from = from;
+  out->until = until;
+}
+
+mt_verify_code mt_verify_chain_window(const mt_trust *trust, const mt_chain *chain,
+                                      mt_purpose purpose, const char *name, time_t now,
+                                      const mt_revocation *rev, mt_verified *verified, char *why,
+                                      size_t why_len) {
   char dummy[1];
+  if (verified != NULL) memset(verified, 0, sizeof(*verified));
   if (why == NULL || why_len == 0) {
     why = dummy;
     why_len = sizeof(dummy);
@@ -1234,6 +1397,7 @@ mt_verify_code mt_verify_chain_rev(const mt_trust *trust, const mt_chain *chain,
   mt_verify_code code;
   if (ok) {
     code = run_verify(ctx, &w, why, why_len);
+    if (code == MT_VERIFY_OK && verified != NULL) verified_window(ctx, crls ? rev : NULL, verified);
   } else {
     code = MT_VERIFY_OTHER;
     snprintf(why, why_len,

@@ -86,6 +86,9 @@ static mutls_config *make_config(const settings *st, const pem_files *f) {
     check(cfg, mutls_config_set_session_cache(cfg, 0), "session cache");
     check(cfg, mutls_config_set_post_handshake_auth(cfg, st->pha), "post-handshake auth");
   }
+  /* No verified-chain cache either: one input's chain must not make the
+   * next one's verification take another path. */
+  check(cfg, mt_config_set_chain_cache(cfg, 0), "chain cache");
   if (st->suites) check(cfg, mutls_config_set_cipher_suites(cfg, st->suites), st->suites);
   if (st->groups) check(cfg, mutls_config_set_groups(cfg, st->groups), st->groups);
   if (st->alpn) check(cfg, mutls_config_set_alpn(cfg, st->alpn), st->alpn);
