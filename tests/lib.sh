@@ -214,6 +214,7 @@ stop_bg() {
 		waited=$((waited + 1))
 	done
 	if kill -0 "$pid" 2>/dev/null; then
+		pkill -9 -P "$pid" 2>/dev/null # a wrapper's child (timeout, env) goes too
 		kill -9 "$pid" 2>/dev/null
 		fail "${0##*/}.stop" "process $pid (${T_MUTLS_ARGS[$pid]:-a peer}) did not exit within 20 s of SIGTERM"
 	fi
