@@ -340,23 +340,6 @@ int mt_peer_from_der(mutls_conn *c, const uint8_t *const *der, const size_t *der
   return MT_VERIFY_OK;
 }
 
-int mt_chain_cache_check(mutls_conn *c, const mt_chain *chain) {
-  mt_chain_cache *cc = cache_on(c) ? c->cfg->vcache : NULL;
-  const uint8_t *der[MT_MAX_CHAIN];
-  size_t der_len[MT_MAX_CHAIN], n = mt_chain_count(chain);
-  uint8_t hash[MT_MAX_CHAIN][32], key[32];
-  record rec;
-  if (!cc || n == 0 || n > MT_MAX_CHAIN) return 0;
-  for (size_t i = 0; i < n; i++)
-    der[i] = mt_chain_der(chain, i, &der_len[i]);
-  if (chain_key(purpose_of(c), der, der_len, n, hash, key) != 0) return 0;
-  mutls_peer *hit = get(cc, key, &rec);
-  int good = hit && still_good(c, &rec, hit->chain);
-  mt_peer_free(hit);
-  count(good ? &cc->hits : &cc->misses);
-  return good;
-}
-
 void mt_chain_cache_stats(const mutls_config *cfg, mt_chain_cache_stats_t *st) {
   mt_chain_cache *cc = cfg ? cfg->vcache : NULL;
   memset(st, 0, sizeof *st);

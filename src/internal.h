@@ -249,9 +249,6 @@ void mt_chain_cache_free(mt_chain_cache *cc);
  * two above, with a sentence in why. */
 int mt_peer_from_der(mutls_conn *c, const uint8_t *const *der, const size_t *der_len, size_t n,
                      mutls_peer **out, char *why, size_t len);
-/* 1 if the cache holds chain (parsed elsewhere) as verified for c and that
- * still stands now; else 0 (then verify it in full). */
-int mt_chain_cache_check(mutls_conn *c, const mt_chain *chain);
 typedef struct {
   unsigned long hits;       /* outcomes reused as they were */
   unsigned long misses;     /* chains not in the cache: verified in full */
@@ -381,7 +378,6 @@ int mt_send_certificate(mutls_conn *c);
 int mt_send_certificate_verify(mutls_conn *c);
 int mt_recv_certificate_verify(mutls_conn *c, const uint8_t *body, size_t len);
 int mt_recv_certificate(mutls_conn *c, const uint8_t *body, size_t len);
-mt_verify_code mt_verify_peer_chain(mutls_conn *c, const mt_chain *chain, char *why, size_t len);
 /* The full verification, never from the cache: w (may be NULL) receives
  * what it established, crl_gen (may be NULL) the CRL set it used. */
 mt_verify_code mt_verify_peer_chain_window(mutls_conn *c, const mt_chain *chain, mt_verified *w,

@@ -442,7 +442,9 @@ static void resumption(void) {
   sc = server_cfg("p256", 1);
   cc = client_cfg("ca.pem", "client");
   mutls_config_set_tickets(sc, 1, 7200);
+  unsigned long parsed_after_first = 0;
   for (int i = 0; i < 3; i++) {
+    if (i == 1) parsed_after_first = mt_x509_parse_count();
     s = mutls_server_new(sc);
     c = mutls_client_new(cc, "localhost");
     tu_pump(c, s);
@@ -459,6 +461,9 @@ static void resumption(void) {
   }
   CHECKF("the ticket's client chain was a hit twice", stats(sc).hits == 2, "hits %lu",
          stats(sc).hits);
+  CHECKF("resuming parses no certificate on either side",
+         mt_x509_parse_count() == parsed_after_first, "parsed %lu",
+         mt_x509_parse_count() - parsed_after_first);
   mutls_config_free(sc);
   mutls_config_free(cc);
 }
