@@ -116,6 +116,9 @@ $(BENCH): $(BENCH_OBJS) $(STATIC)
 bench: $(BENCH)
 	$(BENCH) $(BENCH_ARGS)
 
+# tests/cli/bench.sh runs a smoke pass of it through `mutls bench`.
+tests: $(BENCH)
+
 -include $(BENCH_OBJS:.o=.d)
 
 format:

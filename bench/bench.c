@@ -161,6 +161,27 @@ static void pin(void) {
 }
 
 /* ---- scenarios --------------------------------------------------------------------- */
+static const char *const scenario_names[] = {
+    "full-server",    "full-server-warm", "full-mutual", "full-mutual-warm", "resumed-server",
+    "resumed-mutual", "resumed-mutual-warm", "bulk",     "memory"};
+#define N_SCENARIOS (sizeof scenario_names / sizeof scenario_names[0])
+
+/* Every name in the -s list is a scenario; else one sentence and exit 2. */
+static void check_scenarios(const char *list) {
+  for (const char *p = list; *p;) {
+    size_t n = strcspn(p, ","), i = 0;
+    while (i < N_SCENARIOS &&
+           !(strlen(scenario_names[i]) == n && strncmp(scenario_names[i], p, n) == 0))
+      i++;
+    if (i == N_SCENARIOS) {
+      fprintf(stderr, "mutls-bench: unknown scenario '%.*s' (see --help for the list)\n",
+              (int)n, p);
+      exit(2);
+    }
+    p += n + (p[n] == ',');
+  }
+}
+
 static int wanted(const char *name) {
   if (!opt.scenarios) return 1;
   size_t n = strlen(name);
@@ -503,7 +524,10 @@ static void parse(int argc, char **argv) {
     switch (c) {
     case 'q': opt.quick = 1; break;
     case 'r': opt.reps = atoi(optarg); break;
-    case 's': opt.scenarios = optarg; break;
+    case 's':
+      check_scenarios(optarg);
+      opt.scenarios = optarg;
+      break;
     case 'l':
       if (strcmp(optarg, "mutls") != 0 && strcmp(optarg, "openssl") != 0 &&
           strcmp(optarg, "both") != 0) {

@@ -246,5 +246,7 @@ int server_main(int argc, char **argv);
 void server_help(FILE *out);
 int client_main(int argc, char **argv);
 void client_help(FILE *out);
+int bench_main(int argc, char **argv);
+void bench_help(FILE *out);
 
 #endif
