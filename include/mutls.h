@@ -275,7 +275,12 @@ MUTLS_API int mutls_conn_skip_confirm(mutls_conn *c);
  * holds a secret: store it like a private key). Returns its length, or
  * MUTLS_ERR if none; if cap is too small nothing is written. */
 MUTLS_API int mutls_conn_get_session(const mutls_conn *c, uint8_t *out, size_t cap);
-/* Client, before the handshake: the session to offer (overrides the cache). */
+/* Client, before the handshake: the session to offer (overrides the cache).
+ * Its server chain is judged now, as if the server had just sent it for
+ * this connection's name (RFC 8446 4.6.1: resume only where the original
+ * certificate is valid for the new name). Returns MUTLS_OK, or MUTLS_ERR for
+ * a malformed blob or a chain that does not pass (mutls_conn_notice says
+ * why); then the connection makes a full handshake. */
 MUTLS_API int mutls_conn_set_session(mutls_conn *c, const uint8_t *data, size_t len);
 
 /* -- sockets -- */

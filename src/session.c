@@ -23,7 +23,7 @@ struct mt_session {
   uint8_t *chain; /* the server's chain: certificates, each u24-prefixed */
   size_t chain_len;
   /* The server's identity as verified, shared (not parsed again for every
-   * resumption); NULL for a session read from a blob: then chain is parsed. */
+   * resumption); a session read from a blob has it verified when it is set. */
   mutls_peer *peer;
 };
 
@@ -181,19 +181,33 @@ int mt_client_accept_psk(mutls_conn *c, mt_reader *body, uint16_t suite) {
 }
 
 int mt_client_resumed_peer(mutls_conn *c) {
-  if (c->offer->peer) return (c->peer = mt_peer_share(c->offer->peer)) ? 0 : -1;
+  /* Every session holds its server's identity: verified when the ticket
+   * came, or when the session was set from a blob. */
+  if (!c->offer->peer) return -1;
+  return (c->peer = mt_peer_share(c->offer->peer)) ? 0 : -1;
+}
+
+/* A blob's server chain, judged as if the server had just sent it for this
+ * connection's name (4.6.1: a client resumes only if the new SNI value is
+ * valid for the certificate of the original session): 0 with *out set, or
+ * -1 with a sentence in why. */
+static int session_peer(mutls_conn *c, mt_reader chain, mutls_peer **out, char *why, size_t len) {
   const uint8_t *der[MT_MAX_CHAIN];
   size_t der_len[MT_MAX_CHAIN], n = 0;
-  char why[300];
-  mt_reader r = mt_reader_init(c->offer->chain, c->offer->chain_len), cert;
-  while (n < MT_MAX_CHAIN && mt_r_block(&r, 3, &cert) == 0) {
+  mt_reader cert;
+  while (mt_r_left(&chain) > 0) {
+    if (n == MT_MAX_CHAIN || mt_r_block(&chain, 3, &cert) != 0 || cert.len == 0) {
+      snprintf(why, len, "its server chain is malformed");
+      return -1;
+    }
     der[n] = cert.p;
     der_len[n++] = cert.len;
   }
-  if (n == 0) return 0;
-  mt_chain *chain = mt_chain_from_der(der, der_len, n, why, sizeof why);
-  if (chain && !(c->peer = mt_peer_new(chain))) return -1;
-  return 0;
+  if (n == 0) {
+    snprintf(why, len, "it holds no server certificate");
+    return -1;
+  }
+  return mt_peer_from_der(c, der, der_len, n, out, why, len) == MT_VERIFY_OK ? 0 : -1;
 }
 
 static int copy_chain(mutls_conn *c, mt_session *s) {
@@ -332,6 +346,11 @@ int mutls_conn_set_session(mutls_conn *c, const uint8_t *data, size_t len) {
            mt_r_block(&r, 3, &chain) == 0 && mt_r_done(&r) == 0 && name.len < sizeof s->name &&
            (s->ticket = malloc(ticket.len)) != NULL &&
            (!chain.len || (s->chain = malloc(chain.len)) != NULL);
+  char why[400];
+  if (ok && session_peer(c, chain, &s->peer, why, sizeof why) != 0) {
+    snprintf(c->notice, sizeof c->notice, "the session was not taken: %.380s", why);
+    ok = 0;
+  }
   if (!ok) {
     mt_session_free(s);
     return MUTLS_ERR;

@@ -179,6 +179,80 @@ static void recheck(void) {
   mutls_config_free(cc);
 }
 
+/* Where a session blob's chain<3> starts (format 1: version, suite, psk<1>,
+ * ticket<2>, lifetime, age_add, received_ms, name<1>, chain<3>). */
+static size_t chain_at(const uint8_t *b, size_t n) {
+  size_t off = 3;
+  off += 1 + b[off];
+  off += 2 + ((size_t)b[off] << 8 | b[off + 1]);
+  off += 16;
+  off += 1 + b[off];
+  return off < n ? off : 0;
+}
+
+/* 4.6.1: a client resumes only if the new SNI value is valid for the
+ * server certificate of the original session; a blob's chain is judged when
+ * it is set, as if the server had sent it. */
+static void session_blobs(void) {
+  mutls_config *sc = mtls_server(), *cc = mtls_client("client");
+  mutls_conn *s, *c;
+  connect_once(sc, cc, &s, &c, NULL, 0);
+  uint8_t sess[8192], bad[8200];
+  int n = mutls_conn_get_session(c, sess, sizeof sess);
+  mutls_conn_free(c);
+  mutls_conn_free(s);
+  CHECK("a session to judge", n > 0);
+  if (n <= 0) goto out;
+
+  c = mutls_client_new(cc, "wrong.example");
+  int rc = mutls_conn_set_session(c, sess, (size_t)n);
+  CHECKF("a session for localhost is not taken for wrong.example",
+         rc == MUTLS_ERR && has(mutls_conn_notice(c), "the session was not taken") &&
+             has(mutls_conn_notice(c), "wrong.example"),
+         "rc %d, notice: %s", rc, mutls_conn_notice(c));
+  mutls_conn_free(c);
+
+  size_t at = chain_at(sess, (size_t)n);
+  CHECK("the blob's chain found", at > 0);
+  if (!at) goto out;
+  /* One byte more inside chain<3>: trailing bytes after the last certificate. */
+  size_t clen = ((size_t)sess[at] << 16 | (size_t)sess[at + 1] << 8 | sess[at + 2]) + 1;
+  memcpy(bad, sess, (size_t)n);
+  bad[at] = (uint8_t)(clen >> 16);
+  bad[at + 1] = (uint8_t)(clen >> 8);
+  bad[at + 2] = (uint8_t)clen;
+  bad[n] = 0;
+  c = mutls_client_new(cc, "localhost");
+  rc = mutls_conn_set_session(c, bad, (size_t)n + 1);
+  CHECKF("a chain with bytes after its last certificate is not taken",
+         rc == MUTLS_ERR && has(mutls_conn_notice(c), "malformed"), "rc %d, notice: %s", rc,
+         mutls_conn_notice(c));
+  mutls_conn_free(c);
+
+  /* No certificate at all. */
+  memcpy(bad, sess, at);
+  bad[at] = bad[at + 1] = bad[at + 2] = 0;
+  c = mutls_client_new(cc, "localhost");
+  rc = mutls_conn_set_session(c, bad, at + 3);
+  CHECKF("a session without a server certificate is not taken",
+         rc == MUTLS_ERR && has(mutls_conn_notice(c), "no server certificate"),
+         "rc %d, notice: %s", rc, mutls_conn_notice(c));
+  mutls_conn_free(c);
+
+  c = mutls_client_new(cc, "localhost");
+  rc = mutls_conn_set_session(c, sess, (size_t)n);
+  s = mutls_server_new(sc);
+  tu_pump(c, s);
+  CHECKF("the same blob for its own name resumes", rc == MUTLS_OK && mutls_conn_resumed(c) &&
+                                                       mutls_conn_peer(c) != NULL,
+         "rc %d: %s", rc, mutls_conn_notice(c));
+  mutls_conn_free(c);
+  mutls_conn_free(s);
+out:
+  mutls_config_free(cc);
+  mutls_config_free(sc);
+}
+
 static void single_use(void) {
   mutls_config *sc = mtls_server(), *cc = mtls_client("client");
   mutls_config_set_single_use_tickets(sc, 1);
@@ -282,6 +356,7 @@ int main(void) {
   bad_binder();
   recheck();
   single_use();
+  session_blobs();
   confirm();
   key_update();
   return check_exit();
