@@ -217,7 +217,7 @@ void mt_release_idle(mutls_conn *c) {
     mt_wipe(c->in, c->in_cap);
     free(c->in);
     c->in = NULL;
-    c->in_cap = 0;
+    c->in_cap = c->in_plain = 0;
   }
   if (!c->out.len) mt_w_release(&c->out);
   if (!c->hs_in.len) mt_w_release(&c->hs_in);
@@ -312,7 +312,6 @@ int mutls_conn_read(mutls_conn *c, void *buf, size_t len) {
     size_t n = len < c->app_len ? len : c->app_len;
     if (n > INT32_MAX) n = INT32_MAX;
     memcpy(buf, c->in + c->app_off, n);
-    mt_wipe(c->in + c->app_off, n); /* read plaintext does not linger */
     c->app_off += n;
     c->app_len -= n;
     if (!c->app_len && c->release_auto) mt_release_idle(c);

@@ -156,6 +156,10 @@ struct mutls_conn {
   uint8_t *in;
   size_t in_cap, in_len;
   size_t app_off, app_len;
+  /* Plaintext in `in` is wiped when the buffer is released or freed, and
+   * beyond what the next record overwrites (in_plain: how far any reaches),
+   * not as it is read: the next record overwrites it anyway. */
+  size_t in_plain;
   /* Handshake bytes not yet forming a whole message. */
   mt_writer hs_in;
   /* Ciphertext waiting to go out; out_off is how much was taken. */

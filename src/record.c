@@ -43,8 +43,9 @@ static int write_one(mutls_conn *c, uint8_t ct, const uint8_t *data, size_t len)
   }
   /* 5.5: never let the sequence number wrap; KeyUpdate comes long before. */
   if (c->wr.seq == UINT64_MAX) return -1;
-  /* TLSInnerPlaintext = content || type, no padding; sealed in place. */
-  size_t inner = len + 1, total = inner + MT_AEAD_TAG, at = c->out.len;
+  /* TLSInnerPlaintext = content || type, no padding, sealed straight from
+   * the caller's bytes into the output queue: no plaintext copy is made. */
+  size_t total = len + 1 + MT_AEAD_TAG, at = c->out.len;
   uint8_t *rec = mt_w_space(&c->out, MT_RECORD_HEADER + total), nonce[MT_AEAD_NONCE];
   if (!rec) return -1;
   rec[0] = CT_APPLICATION_DATA;
@@ -52,13 +53,10 @@ static int write_one(mutls_conn *c, uint8_t ct, const uint8_t *data, size_t len)
   rec[2] = 0x03;
   rec[3] = (uint8_t)(total >> 8);
   rec[4] = (uint8_t)total;
-  uint8_t *body = rec + MT_RECORD_HEADER;
-  if (len) memmove(body, data, len);
-  body[len] = ct;
   nonce_for(&c->wr, nonce);
-  if (mt_aead_seal(c->wr.aead, nonce, rec, MT_RECORD_HEADER, body, inner, body) != 0) {
-    mt_wipe(rec, MT_RECORD_HEADER + total); /* never leave plaintext queued */
-    c->out.len = at;
+  if (mt_aead_seal2(c->wr.aead, nonce, rec, MT_RECORD_HEADER, data, len, &ct, 1,
+                    rec + MT_RECORD_HEADER) != 0) {
+    c->out.len = at; /* what was written there is ciphertext, or nothing */
     return -1;
   }
   c->wr.seq++;
@@ -163,16 +161,23 @@ static int handle_alert(mutls_conn *c, const uint8_t *p, size_t len) {
                  why ? c->notice : "", why ? ")" : "");
 }
 
-/* Decrypts the record in c->in in place; on success *ct and the plaintext
- * span are set. */
-static int open_record(mutls_conn *c, uint8_t *ct, uint8_t **pt, size_t *pt_len) {
+/* Decrypts the record body src (c->in itself, or the caller's input) into
+ * c->in; on success *ct and the plaintext span are set. */
+static int open_record(mutls_conn *c, const uint8_t *src, uint8_t *ct, uint8_t **pt,
+                       size_t *pt_len) {
   uint8_t *hdr = c->hdr, *body = c->in, nonce[MT_AEAD_NONCE];
   size_t len = c->in_len;
   if (len < MT_AEAD_TAG + 1)
     return mt_fail(c, MUTLS_E_BAD_RECORD_MAC, ALERT_BAD_RECORD_MAC,
                    "the peer sent an encrypted record too short to hold a tag");
   nonce_for(&c->rd, nonce);
-  if (mt_aead_open(c->rd.aead, nonce, hdr, MT_RECORD_HEADER, body, len, body) != 0)
+  int bad = mt_aead_open(c->rd.aead, nonce, hdr, MT_RECORD_HEADER, src, len, body);
+  /* c->in now holds this record's plaintext up to len - tag; what an older,
+   * longer record left beyond that is wiped (the rest was overwritten). */
+  size_t fresh = len - MT_AEAD_TAG;
+  if (c->in_plain > fresh) mt_wipe(c->in + fresh, c->in_plain - fresh);
+  c->in_plain = fresh;
+  if (bad)
     return mt_fail(c, MUTLS_E_BAD_RECORD_MAC, ALERT_BAD_RECORD_MAC,
                    "a record from the peer failed to decrypt (bad_record_mac): the data "
                    "was altered in transit or the two sides derived different keys");
@@ -194,9 +199,10 @@ static int open_record(mutls_conn *c, uint8_t *ct, uint8_t **pt, size_t *pt_len)
   return 0;
 }
 
-/* Handles the complete record in hdr and c->in. */
-static int process_record(mutls_conn *c) {
-  uint8_t ct = c->hdr[0], *pt = c->in;
+/* Handles the complete record: its header in hdr, its body at src, which is
+ * c->in or (protected records only) the caller's input. */
+static int process_record(mutls_conn *c, const uint8_t *src) {
+  uint8_t ct = c->hdr[0], *pt = (uint8_t *)src; /* only written through after open_record */
   size_t len = c->in_len;
   if (ct == CT_CHANGE_CIPHER_SPEC) {
     /* 5: a lone 0x01 CCS between the first ClientHello and the peer's
@@ -214,7 +220,7 @@ static int process_record(mutls_conn *c) {
     if (ct != CT_APPLICATION_DATA)
       return mt_fail(c, MUTLS_E_UNEXPECTED_MESSAGE, ALERT_UNEXPECTED_MESSAGE,
                      "the peer sent an unprotected record after keys were established");
-    if (open_record(c, &ct, &pt, &len) != 0) return -1;
+    if (open_record(c, src, &ct, &pt, &len) != 0) return -1;
   } else if (ct == CT_APPLICATION_DATA) {
     return mt_fail(c, MUTLS_E_UNEXPECTED_MESSAGE, ALERT_UNEXPECTED_MESSAGE,
                    "the peer sent application data before the handshake protected it");
@@ -292,6 +298,7 @@ static int reserve_body(mutls_conn *c, size_t need) {
   free(c->in);
   c->in = nb;
   c->in_cap = need;
+  c->in_plain = 0; /* what was copied is ciphertext being assembled */
   return 0;
 }
 
@@ -317,14 +324,43 @@ static int record_complete(const mutls_conn *c) {
   return c->hdr_len == MT_RECORD_HEADER && c->in_len == record_length(c);
 }
 
+/* A whole protected record at the start of p: its header is taken and its
+ * body opened straight out of p into c->in, without copying it first.
+ * Returns the bytes it took, 0 when p holds no whole record, or -1. */
+static long whole_record(mutls_conn *c, const uint8_t *p, size_t len) {
+  if (!c->rd_encrypted || c->hdr_len || len < MT_RECORD_HEADER) return 0;
+  size_t rlen = ((size_t)p[3] << 8) | p[4];
+  if (len - MT_RECORD_HEADER < rlen) return 0;
+  memcpy(c->hdr, p, MT_RECORD_HEADER);
+  c->hdr_len = MT_RECORD_HEADER;
+  if (check_header(c) != 0 || reserve_body(c, rlen) != 0) return -1;
+  c->in_len = rlen;
+  return (long)(MT_RECORD_HEADER + rlen);
+}
+
+/* The record in hdr and src is complete: handles it, sends what it made us
+ * say, and makes room for the next. */
+static int finish_record(mutls_conn *c, const uint8_t *src) {
+  int rc = process_record(c, src);
+  c->hdr_len = c->in_len = 0;
+  if (rc != 0 || mt_flush_handshake(c) != 0) return -1;
+  mt_after_record(c);
+  return 0;
+}
+
 int mt_record_recv(mutls_conn *c, const uint8_t *in, size_t len, size_t *used) {
   *used = 0;
   while (c->state != ST_FAILED && c->app_len == 0 && !c->got_close) {
     if (record_complete(c)) {
-      int rc = process_record(c);
-      c->hdr_len = c->in_len = 0;
-      if (rc != 0 || mt_flush_handshake(c) != 0) return -1;
-      mt_after_record(c);
+      if (finish_record(c, c->in) != 0) return -1;
+      continue;
+    }
+    long whole = whole_record(c, in + *used, len - *used);
+    if (whole < 0) return -1;
+    if (whole > 0) {
+      const uint8_t *body = in + *used + MT_RECORD_HEADER;
+      *used += (size_t)whole;
+      if (finish_record(c, body) != 0) return -1;
       continue;
     }
     size_t want;

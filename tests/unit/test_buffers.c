@@ -269,6 +269,39 @@ static void keeps_what_is_busy(void) {
   pair_free(&p);
 }
 
+/* Plaintext is not wiped as it is read but when the next record does not
+ * cover it: a short record after a long one wipes the long one's tail. A
+ * record that fails to open leaves no plaintext either. */
+static void wipes_what_is_not_overwritten(void) {
+  pair p = pair_new(KEEP, 0);
+  mutls_conn *s = p.s, *c = p.c;
+  CHECK("wipe: handshake", pump(c, s, 1 << 16, KEEP) == 0);
+  CHECK("wipe: a long record arrives", send_data(c, s, 10000, 1 << 17, KEEP, 13));
+  size_t long_plain = s->in_plain;
+  CHECK("wipe: a short one follows", send_data(c, s, 100, 1 << 17, KEEP, 14));
+  int tail_zero = s->in_plain == 101 && long_plain == 10001;
+  for (size_t i = 101; i < long_plain && tail_zero; i++) tail_zero = s->in[i] == 0;
+  CHECKF("wipe: nothing of the long record's plaintext remains", tail_zero,
+         "in_plain %zu after %zu", s->in_plain, long_plain);
+
+  /* A whole record whose last byte (in its tag) was altered, opened
+   * straight out of the caller's bytes. */
+  static uint8_t wire[1 << 15];
+  size_t n = 0, used = 0;
+  uint8_t *data = pattern(5000, 15);
+  mutls_conn_write(c, data, 5000);
+  mutls_conn_send(c, wire, sizeof wire, &n);
+  wire[n - 1] ^= 1;
+  int rc = mutls_conn_recv(s, wire, n, &used);
+  int clean = s->in != NULL;
+  for (size_t i = 0; clean && i < 5000; i++) clean = s->in[i] == 0;
+  CHECK("wipe: a forged record fails with bad_record_mac and leaves no plaintext",
+        rc == MUTLS_ERR && mutls_conn_error(s) == MUTLS_E_BAD_RECORD_MAC &&
+            mutls_conn_alert_sent(s) == 20 && clean);
+  free(data);
+  pair_free(&p);
+}
+
 /* Without post-handshake authentication the transcript hash goes with the
  * handshake; the setter follows the other setters' rule. */
 static void small_things(void) {
@@ -291,6 +324,7 @@ int main(void) {
   lifecycle(MANUAL);
   lifecycle(AUTO);
   keeps_what_is_busy();
+  wipes_what_is_not_overwritten();
   small_things();
   return check_exit();
 }
