@@ -219,7 +219,7 @@ void mt_release_idle(mutls_conn *c) {
     c->in = NULL;
     c->in_cap = c->in_plain = 0;
   }
-  if (!c->out.len) mt_w_release(&c->out);
+  if (!c->out.len) mt_w_drop(&c->out); /* ciphertext only: nothing to wipe */
   if (!c->hs_in.len) mt_w_release(&c->hs_in);
   if (!c->hs_out.len) mt_w_release(&c->hs_out);
   if (!c->in_pha) mt_w_release(&c->pha_buf);
@@ -295,7 +295,7 @@ int mutls_conn_send(mutls_conn *c, uint8_t *out, size_t cap, size_t *produced) {
   if (c->out_off == c->out.len) {
     c->out.len = 0;
     c->out_off = 0;
-    if (c->release_auto) mt_w_release(&c->out);
+    if (c->release_auto) mt_w_drop(&c->out);
   }
   return c->state == ST_FAILED && !n && c->err != MUTLS_E_NONE ? MUTLS_ERR : MUTLS_OK;
 }

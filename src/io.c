@@ -52,7 +52,7 @@ int mutls_flush(mutls_conn *c) {
     c->out_off += (size_t)n;
   }
   c->out.len = c->out_off = 0;
-  if (c->release_auto) mt_w_release(&c->out);
+  if (c->release_auto) mt_w_drop(&c->out);
   return MUTLS_OK;
 }
 
