@@ -30,7 +30,7 @@ static mutls_conn *conn_new(mutls_config *cfg, int is_server) {
 }
 
 mutls_conn *mutls_client_new(mutls_config *cfg, const char *server_name) {
-  /* A DNS name has at most 253 characters (RFC 1035 2.3.4). */
+  /* Room for any DNS name (at most 253 characters, RFC 1035 2.3.4). */
   if (server_name && strlen(server_name) > 255) return NULL;
   mutls_conn *c = conn_new(cfg, 0);
   if (!c) return NULL;
@@ -76,7 +76,10 @@ void mutls_conn_free(mutls_conn *c) {
   free(c->why);
   free(c->server_name);
   free(c->alpn);
-  if (c->test != &mt_test_none) free((mt_test_inject *)c->test);
+  if (c->test != &mt_test_none) { /* it holds private keys */
+    mt_wipe((mt_test_inject *)c->test, sizeof *c->test);
+    free((mt_test_inject *)c->test);
+  }
   mt_wipe(c->in, c->in_cap);
   free(c->in);
   mutls_config_free(c->cfg);
