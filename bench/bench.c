@@ -323,18 +323,29 @@ static void run_bulk(const bench_certs *k) {
   }
 }
 
-/* Heap bytes per connection end: mutls, libssl, and libssl with
- * SSL_MODE_RELEASE_BUFFERS (mutls cannot release its buffers yet: n/a). */
+/* One memory run of library i (if set up) into its side of the two rows. */
+static void memory_once(void *lib, int i, const char *suffix, bench_row *steady, bench_row *peak) {
+  bench_mem_result m;
+  if (!lib) return;
+  if (libs[i]->memory(lib, (size_t)opt.pairs, &m) != 0) exit(1);
+  bench_series_add(side(steady, i), m.steady);
+  bench_series_add(side(peak, i), m.peak);
+  fprintf(stderr, " %s%s %.0f/%.0f", libs[i]->name, suffix, m.steady, m.peak);
+}
+
+/* Heap bytes per connection end: each library as it comes, then with idle
+ * buffers released (mutls_config_set_release_buffers, libssl
+ * SSL_MODE_RELEASE_BUFFERS). */
 static void run_memory(const bench_certs *k) {
   bench_setup s = {.suite = SUITE_AES_128_GCM, .mutual = 1, .chain_cache = 1};
-  bench_setup rel = {.suite = SUITE_AES_128_GCM, .mutual = 1, .release_buffers = 1};
-  void *lib[2], *lib_rel = NULL;
+  bench_setup rel = {.suite = SUITE_AES_128_GCM, .mutual = 1, .chain_cache = 1, .release_buffers = 1};
+  void *lib[2], *lib_rel[2];
   if (!bench_allocs_counted()) { /* AddressSanitizer: mallinfo2 sees nothing */
     fprintf(stderr, "mutls-bench: memory is not measured under AddressSanitizer\n");
     return;
   }
   setup_libs(lib, k, &s);
-  if (opt.use[1] && !(lib_rel = bench_openssl.setup(k, &rel))) exit(1);
+  setup_libs(lib_rel, k, &rel);
   bench_row *steady = bench_row_add("memory", "steady", "bytes", 0);
   bench_row *peak = bench_row_add("memory", "peak", "bytes", 0);
   bench_row *steady_rel = bench_row_add("memory", "steady-released", "bytes", 0);
@@ -342,27 +353,17 @@ static void run_memory(const bench_certs *k) {
   /* Warm up: libcrypto fills its caches on first use; keep that out. */
   bench_mem_result m;
   for (int i = 0; i < 2; i++)
-    if (lib[i] && libs[i]->memory(lib[i], 4, &m) != 0) exit(1);
-  if (lib_rel && bench_openssl.memory(lib_rel, 4, &m) != 0) exit(1);
+    if ((lib[i] && libs[i]->memory(lib[i], 4, &m) != 0) ||
+        (lib_rel[i] && libs[i]->memory(lib_rel[i], 4, &m) != 0))
+      exit(1);
   for (int r = 0; r < opt.reps; r++) {
     fprintf(stderr, "[memory %d/%d]", r + 1, opt.reps);
-    for (int i = 0; i < 2; i++) {
-      if (!lib[i]) continue;
-      if (libs[i]->memory(lib[i], (size_t)opt.pairs, &m) != 0) exit(1);
-      bench_series_add(side(steady, i), m.steady);
-      bench_series_add(side(peak, i), m.peak);
-      fprintf(stderr, " %s %.0f/%.0f", libs[i]->name, m.steady, m.peak);
-    }
-    if (lib_rel) {
-      if (bench_openssl.memory(lib_rel, (size_t)opt.pairs, &m) != 0) exit(1);
-      bench_series_add(&steady_rel->openssl, m.steady);
-      bench_series_add(&peak_rel->openssl, m.peak);
-      fprintf(stderr, " openssl-released %.0f/%.0f", m.steady, m.peak);
-    }
+    for (int i = 0; i < 2; i++) memory_once(lib[i], i, "", steady, peak);
+    for (int i = 0; i < 2; i++) memory_once(lib_rel[i], i, "-released", steady_rel, peak_rel);
     fprintf(stderr, " bytes per end (steady/peak)\n");
   }
   teardown_libs(lib);
-  if (lib_rel) bench_openssl.teardown(lib_rel);
+  teardown_libs(lib_rel);
 }
 
 /* ---- what was measured, where ------------------------------------------------------ */
@@ -450,8 +451,9 @@ static void report_header(void) {
          bench_allocs_counted() ? "" : " (not counted under AddressSanitizer)");
   printf("memory: heap bytes per connection end (mallinfo2 deltas, in-flight bytes not "
          "counted), after a mutual handshake in lockstep and 64 bytes each way; peak = the "
-         "highest lockstep step; -released = libssl with SSL_MODE_RELEASE_BUFFERS (mutls has "
-         "no release yet: n/a)\n");
+         "highest lockstep step; -released = idle buffers released as they empty (mutls "
+         "mutls_config_set_release_buffers(cfg, 1) on both configs, libssl "
+         "SSL_MODE_RELEASE_BUFFERS on both contexts)\n");
   if (total_reps && busy_reps)
     printf("note: in %d of %d timed runs the wall time exceeded the CPU time by more than "
            "10%%: other processes shared the CPU (caches too), expect more spread\n",

@@ -48,7 +48,9 @@ typedef struct {
 typedef struct {
   bench_suite suite;
   int mutual;          /* the server requires and verifies a client certificate */
-  int release_buffers; /* libssl only: SSL_MODE_RELEASE_BUFFERS */
+  /* Idle buffers freed as they empty: mutls_config_set_release_buffers,
+   * libssl SSL_MODE_RELEASE_BUFFERS. */
+  int release_buffers;
   int resume;          /* one ticket per handshake, offered by the next connection */
   /* mutls only: the verified-chain cache on (warm: the default) or off
    * (cold: every peer certificate parsed and verified in every handshake).

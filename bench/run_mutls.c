@@ -60,6 +60,10 @@ static void *m_setup(const bench_certs *k, const bench_setup *s) {
     bad = bad ||
           cfg_step(sv, mutls_config_set_client_auth(sv, MUTLS_CLIENT_AUTH_NONE), "client auth");
   }
+  if (s->release_buffers) {
+    bad = bad || cfg_step(sv, mutls_config_set_release_buffers(sv, 1), "server release buffers");
+    bad = bad || cfg_step(cl, mutls_config_set_release_buffers(cl, 1), "client release buffers");
+  }
   /* Full handshakes: no tickets, as for libssl. Resumed: one per handshake. */
   bad = bad || cfg_step(sv, mutls_config_set_tickets(sv, s->resume ? 1 : 0, 7200), "tickets");
   bad = bad || cfg_step(cl, mutls_config_set_trust_file(cl, k->ca), "client trust");

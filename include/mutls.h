@@ -223,6 +223,16 @@ MUTLS_API int mutls_config_set_post_handshake_auth(mutls_config *cfg, int on);
  * default) turns it off. */
 MUTLS_API int mutls_config_set_confirm(mutls_config *cfg, unsigned timeout_ms);
 
+/* ---- memory ------------------------------------------------------------------ */
+/* Connections free each buffer as soon as it holds nothing (the record
+ * input once read, the ciphertext output once sent, handshake buffers
+ * between flights), wiped first, and allocate it again when needed: the
+ * least memory per idle connection, for a malloc and a free per record.
+ * Like OpenSSL's SSL_MODE_RELEASE_BUFFERS. Off by default: buffers then
+ * keep the size of the largest record seen (the handshake's are freed when
+ * it completes). See also mutls_conn_release_buffers. */
+MUTLS_API int mutls_config_set_release_buffers(mutls_config *cfg, int on);
+
 /* ---- connections ---------------------------------------------------------- */
 typedef struct mutls_conn mutls_conn;
 
@@ -271,6 +281,11 @@ MUTLS_API int mutls_conn_client_cert_pending(const mutls_conn *c);
 /* Client with confirmation on: gives up waiting (the socket helpers call it
  * when the timeout passes); the connection completes, unconfirmed. */
 MUTLS_API int mutls_conn_skip_confirm(mutls_conn *c);
+/* Wipes and frees the buffers that hold nothing now, e.g. before a
+ * connection goes idle for long; a half-received record, unread data and
+ * unsent ciphertext keep theirs. Buffers come back on demand. Returns
+ * MUTLS_OK (MUTLS_ERR for NULL). */
+MUTLS_API int mutls_conn_release_buffers(mutls_conn *c);
 /* Sessions: the newest one received on this connection, serialized (it
  * holds a secret: store it like a private key). Returns its length, or
  * MUTLS_ERR if none; if cap is too small nothing is written. */

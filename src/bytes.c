@@ -89,6 +89,19 @@ void mt_w_free(mt_writer *w) {
   memset(w, 0, sizeof *w);
 }
 
+void mt_w_drop(mt_writer *w) {
+  if (w->fixed) return;
+  free(w->buf);
+  w->buf = NULL;
+  w->len = w->cap = 0;
+  w->failed = 0;
+}
+
+void mt_w_release(mt_writer *w) {
+  if (!w->fixed) mt_wipe(w->buf, w->cap);
+  mt_w_drop(w);
+}
+
 void mt_w_reset(mt_writer *w) {
   w->len = 0;
   w->failed = 0;

@@ -56,6 +56,12 @@ void mt_w_init(mt_writer *w, size_t limit);               /* growable */
 void mt_w_init_fixed(mt_writer *w, uint8_t *buf, size_t cap);
 void mt_w_free(mt_writer *w); /* wipes and frees a growable buffer */
 void mt_w_reset(mt_writer *w); /* len = 0, failed = 0, keeps the buffer */
+/* Wipes and frees a growable buffer and empties the writer, which stays
+ * usable (its limit kept): the buffer comes back when next written. */
+void mt_w_release(mt_writer *w);
+/* The same without the wipe, for a buffer that only ever holds what the
+ * network sees anyway (ciphertext and unprotected records). */
+void mt_w_drop(mt_writer *w);
 static inline int mt_w_failed(const mt_writer *w) { return w->failed; }
 /* Makes room for n more bytes and returns where they go (NULL on failure);
  * the caller writes them and they count as written. */

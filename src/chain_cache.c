@@ -242,7 +242,7 @@ static mt_purpose purpose_of(const mutls_conn *c) {
 }
 
 static const char *name_of(const mutls_conn *c) {
-  return !c->is_server && c->server_name[0] ? c->server_name : NULL;
+  return !c->is_server ? c->server_name : NULL;
 }
 
 /* The record a verification for c made now would have, but for its span. */
@@ -258,7 +258,7 @@ static void current(mutls_conn *c, record *r) {
 }
 
 static int64_t now_of(const mutls_conn *c) {
-  return c->test.verify_time ? (int64_t)c->test.verify_time : (int64_t)time(NULL);
+  return c->test->verify_time ? (int64_t)c->test->verify_time : (int64_t)time(NULL);
 }
 
 /* 1 if a cached outcome still stands for c, now. */

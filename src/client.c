@@ -19,7 +19,7 @@ static int is_ip_literal(const char *s) {
 
 /* RFC 6066 3: a host name, never an IP literal. */
 static int sends_sni(const mutls_conn *c) {
-  return c->server_name[0] && !is_ip_literal(c->server_name);
+  return c->server_name && !is_ip_literal(c->server_name);
 }
 
 static void put_u16_list(mt_writer *w, const uint16_t *v, size_t n, int lenbytes) {
@@ -103,8 +103,8 @@ static void put_extensions(mutls_conn *c, mt_writer *w) {
 static int send_client_hello(mutls_conn *c) {
   mt_writer w;
   int which = c->hrr ? 1 : 0;
-  if (c->test.client_hello[which]) /* trace replay: the trace's own hello */
-    return mt_send_handshake(c, c->test.client_hello[which], c->test.client_hello_len[which]);
+  if (c->test->client_hello[which]) /* trace replay: the trace's own hello */
+    return mt_send_handshake(c, c->test->client_hello[which], c->test->client_hello_len[which]);
   mt_w_init(&w, MT_MAX_PLAINTEXT);
   size_t t = mt_hs_begin(&w, HS_CLIENT_HELLO);
   mt_w_u16(&w, TLS12); /* legacy_version */
@@ -268,8 +268,8 @@ static int handle_server_hello(mutls_conn *c, const uint8_t *body, size_t len,
  * hello, so an extension it offered may be answered (4.2); we accept the
  * answer and ignore it. */
 static int injected_hello_offers(mutls_conn *c, uint16_t type) {
-  const uint8_t *m = c->test.client_hello[c->hrr ? 1 : 0];
-  size_t n = c->test.client_hello_len[c->hrr ? 1 : 0];
+  const uint8_t *m = c->test->client_hello[c->hrr ? 1 : 0];
+  size_t n = c->test->client_hello_len[c->hrr ? 1 : 0];
   mt_client_hello ch;
   if (!m || n < 4 || mt_client_hello_decode(m + 4, n - 4, &ch) != 0) return 0;
   return mt_exts_find(&ch.exts, type) != NULL;
@@ -297,8 +297,8 @@ static int handle_encrypted_extensions(mutls_conn *c, const uint8_t *body, size_
         found |= o.len == name.len && memcmp(o.p, name.p, name.len) == 0;
       if (!found)
         return bad(c, ALERT_ILLEGAL_PARAMETER, "ALPN response", "names a protocol we did not offer");
-      memcpy(c->alpn, name.p, name.len);
-      c->alpn[name.len] = 0;
+      if (mt_set_str(&c->alpn, name.p, name.len) != 0)
+        return mt_fail(c, MUTLS_E_NOMEM, ALERT_INTERNAL_ERROR, "out of memory");
       continue;
     }
     if (injected_hello_offers(c, e->type)) continue;
@@ -340,13 +340,13 @@ static void explain_no_identity(mutls_conn *c, const uint8_t **names, const size
                                 size_t n, int ca_mismatch) {
   char accepted[400] = "", ours[200], one[200];
   if (!c->cfg->n_ids) {
-    snprintf(c->notice, sizeof c->notice,
+    mt_notice(c,
              "the server asked for a client certificate and none is configured; give one with "
              "mutls client --cert --key");
     return;
   }
   if (!ca_mismatch) {
-    snprintf(c->notice, sizeof c->notice,
+    mt_notice(c,
              "no client certificate was sent: none of our keys can make a signature the server "
              "accepts (an RSA key must support RSA-PSS; an EC key must be P-256 or P-384)");
     return;
@@ -357,7 +357,7 @@ static void explain_no_identity(mutls_conn *c, const uint8_t **names, const size
                i ? "; " : "", one);
   const mt_chain *first = c->cfg->ids[0].chain;
   mt_chain_issuer_text(first, mt_chain_count(first) - 1, ours, sizeof ours);
-  snprintf(c->notice, sizeof c->notice,
+  mt_notice(c,
            "no client certificate was sent: the server accepts client certificates issued by "
            "%s%s; ours %s issued by %s",
            accepted, n > 3 ? " (and others)" : "", c->cfg->n_ids > 1 ? "are" : "is", ours);
@@ -441,7 +441,7 @@ static int send_client_flight(mutls_conn *c) {
   if (c->cert_requested) {
     if (mt_client_send_identity(c) != 0) return -1;
   } else if (c->cfg->n_ids && !c->resumed) { /* resumed: the ticket speaks for us */
-    snprintf(c->notice, sizeof c->notice,
+    mt_notice(c,
              "the server did not ask for a client certificate; ours was not sent");
   }
   return mt_send_finished(c);

@@ -491,6 +491,12 @@ int mutls_config_set_post_handshake_auth(mutls_config *cfg, int on) {
   return MUTLS_OK;
 }
 
+int mutls_config_set_release_buffers(mutls_config *cfg, int on) {
+  if (!cfg_writable(cfg)) return MUTLS_ERR;
+  cfg->release_buffers = on ? 1 : 0;
+  return MUTLS_OK;
+}
+
 int mutls_config_set_confirm(mutls_config *cfg, unsigned timeout_ms) {
   if (!cfg_writable(cfg)) return MUTLS_ERR;
   cfg->confirm_ms = timeout_ms;

@@ -5,18 +5,18 @@
 
 #include "internal.h"
 
+/* What a connection without injected test values reads. */
+static const mt_test_inject mt_test_none;
+
 static mutls_conn *conn_new(mutls_config *cfg, int is_server) {
   if (!cfg || mt_crypto_init() != 0) return NULL;
   mutls_conn *c = calloc(1, sizeof *c);
   if (!c) return NULL;
-  c->in = malloc(MT_MAX_RECORD);
-  if (!c->in) {
-    free(c);
-    return NULL;
-  }
   c->cfg = mutls_config_ref(cfg);
   mt_config_freeze(cfg);
+  c->test = &mt_test_none;
   c->is_server = is_server;
+  c->release_auto = cfg->release_buffers;
   c->fd = -1;
   c->alert_sent = c->alert_received = -1;
   c->id = is_server ? 0 : -1;
@@ -30,11 +30,15 @@ static mutls_conn *conn_new(mutls_config *cfg, int is_server) {
 }
 
 mutls_conn *mutls_client_new(mutls_config *cfg, const char *server_name) {
-  if (server_name && strlen(server_name) >= sizeof(((mutls_conn *)0)->server_name)) return NULL;
+  /* Room for any DNS name (at most 253 characters, RFC 1035 2.3.4). */
+  if (server_name && strlen(server_name) > 255) return NULL;
   mutls_conn *c = conn_new(cfg, 0);
   if (!c) return NULL;
   char why[400];
-  if (server_name) strcpy(c->server_name, server_name);
+  if (server_name && *server_name && mt_set_str(&c->server_name, server_name, strlen(server_name))) {
+    mutls_conn_free(c);
+    return NULL;
+  }
   if ((!server_name || !*server_name) && cfg->verify_peer)
     mt_fail(c, MUTLS_E_CONFIG, -1,
             "a client that verifies the server needs the server's name (it was %s); pass it "
@@ -68,7 +72,15 @@ void mutls_conn_free(mutls_conn *c) {
   mt_session_free(c->received);
   free(c->cookie);
   free(c->cr_context);
-  mt_wipe(c->in, MT_MAX_RECORD);
+  free(c->notice);
+  free(c->why);
+  free(c->server_name);
+  free(c->alpn);
+  if (c->test != &mt_test_none) { /* it holds private keys */
+    mt_wipe((mt_test_inject *)c->test, sizeof *c->test);
+    free((mt_test_inject *)c->test);
+  }
+  mt_wipe(c->in, c->in_cap);
   free(c->in);
   mutls_config_free(c->cfg);
   mt_wipe(c, sizeof *c);
@@ -85,10 +97,12 @@ int mt_fail(mutls_conn *c, mutls_error code, int alert, const char *fmt, ...) {
   if (c->state == ST_FAILED) return -1;
   c->state = ST_FAILED;
   c->err = code;
+  char why[MT_MAX_SENTENCE];
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(c->why, sizeof c->why, fmt, ap);
+  vsnprintf(why, sizeof why, fmt, ap);
   va_end(ap);
+  (void)mt_set_str(&c->why, why, strlen(why)); /* NULL: explained as out of memory */
   if (alert >= 0) {
     uint8_t a[2] = {2, (uint8_t)alert};
     c->alert_sent = alert;
@@ -98,6 +112,24 @@ int mt_fail(mutls_conn *c, mutls_error code, int alert, const char *fmt, ...) {
     mt_record_write(c, CT_ALERT, a, 2);
   }
   return -1;
+}
+
+void mt_notice(mutls_conn *c, const char *fmt, ...) {
+  char text[MT_MAX_SENTENCE];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(text, sizeof text, fmt, ap);
+  va_end(ap);
+  (void)mt_set_str(&c->notice, text, strlen(text));
+}
+
+int mt_set_str(char **dst, const void *p, size_t n) {
+  free(*dst);
+  *dst = malloc(n + 1);
+  if (!*dst) return -1;
+  memcpy(*dst, p, n);
+  (*dst)[n] = 0;
+  return 0;
 }
 
 size_t mt_hs_begin(mt_writer *w, uint8_t type) {
@@ -110,11 +142,11 @@ void mt_hs_end(mt_writer *w, size_t token) { mt_w_end(w, token, 3); }
 int mt_send_handshake(mutls_conn *c, const uint8_t *msg, size_t len) {
   size_t at = c->hs_out.len;
   mt_w_bytes(&c->hs_out, msg, len);
-  if (!mt_w_failed(&c->hs_out) && c->test.mutate) {
+  if (!mt_w_failed(&c->hs_out) && c->test->mutate) {
     /* Test hook: let a negative test corrupt what we send. */
     uint8_t *room = mt_w_space(&c->hs_out, 1024);
     if (room) {
-      size_t n = c->test.mutate(c->test.mutate_arg, c->hs_out.buf + at, len, len + 1024);
+      size_t n = c->test->mutate(c->test->mutate_arg, c->hs_out.buf + at, len, len + 1024);
       c->hs_out.len = at + n;
       len = n;
     }
@@ -156,8 +188,8 @@ void mt_keylog(mutls_conn *c, const char *label, const uint8_t *secret) {
 }
 
 int mt_random_bytes(mutls_conn *c, uint8_t *out, size_t len) {
-  if (c->test.active && len == 32) {
-    memcpy(out, c->test.random, 32);
+  if (c->test->active && len == 32) {
+    memcpy(out, c->test->random, 32);
     return 0;
   }
   return mt_random(out, len);
@@ -167,13 +199,75 @@ int mt_kex_new(mutls_conn *c, uint16_t group) {
   mt_kex_free(c->kex);
   c->kex = NULL;
   c->kex_pub_len = sizeof c->kex_pub;
-  if (c->test.active && c->test.kex_group == group)
-    return mt_kex_from_private(group, c->test.kex_priv, c->test.kex_priv_len, &c->kex,
+  if (c->test->active && c->test->kex_group == group)
+    return mt_kex_from_private(group, c->test->kex_priv, c->test->kex_priv_len, &c->kex,
                                c->kex_pub, &c->kex_pub_len);
   return mt_kex_generate(group, &c->kex, c->kex_pub, &c->kex_pub_len);
 }
 
-void mt_test_inject_set(mutls_conn *c, const mt_test_inject *t) { c->test = *t; }
+/* Only tests pay for the injected values: a copy made here. */
+void mt_test_inject_set(mutls_conn *c, const mt_test_inject *t) {
+  mt_test_inject *copy = c->test != &mt_test_none ? (mt_test_inject *)c->test : malloc(sizeof *copy);
+  if (!copy) abort(); /* a test that cannot inject must not run as if it had */
+  *copy = *t;
+  c->test = copy;
+}
+
+/* ---- buffers ------------------------------------------------------------------ */
+void mt_release_idle(mutls_conn *c) {
+  /* A half-received record or unread data keeps the input buffer. */
+  if (c->in && !c->hdr_len && !c->in_len && !c->app_len) {
+    mt_wipe(c->in, c->in_cap);
+    free(c->in);
+    c->in = NULL;
+    c->in_cap = c->in_plain = 0;
+  }
+  if (!c->out.len) mt_w_drop(&c->out); /* ciphertext only: nothing to wipe */
+  if (!c->hs_in.len) mt_w_release(&c->hs_in);
+  if (!c->hs_out.len) mt_w_release(&c->hs_out);
+  if (!c->in_pha) mt_w_release(&c->pha_buf);
+}
+
+/* What only the handshake needed. The transcript hash stays while a
+ * post-handshake CertificateRequest may still come (4.6.2): on a client
+ * that offered post_handshake_auth, on a server whose client did and that
+ * can verify client certificates. Tickets, KeyUpdate and the exporter
+ * need only the secrets kept in the struct. */
+static void trim_handshake(mutls_conn *c) {
+  int pha = c->is_server ? c->pha_offered && c->cfg->client_trust : c->cfg->post_handshake_auth;
+  c->hs_trimmed = 1;
+  mt_kex_free(c->kex);
+  c->kex = NULL;
+  mt_wipe(c->kex_pub, sizeof c->kex_pub);
+  free(c->cookie);
+  c->cookie = NULL;
+  c->cookie_len = 0;
+  if (!c->in_pha) {
+    free(c->cr_context);
+    c->cr_context = NULL;
+    c->cr_context_len = 0;
+  }
+  mt_w_free(&c->th_buf); /* emptied once the suite was known; now never used */
+  if (!pha) {
+    mt_hash_free(c->th);
+    c->th = NULL;
+  }
+  /* The buffers were sized for the handshake's flights: start afresh. */
+  mt_release_idle(c);
+}
+
+void mt_after_record(mutls_conn *c) {
+  if (c->established && !c->hs_trimmed)
+    trim_handshake(c);
+  else if (c->release_auto)
+    mt_release_idle(c);
+}
+
+int mutls_conn_release_buffers(mutls_conn *c) {
+  if (!c) return MUTLS_ERR;
+  mt_release_idle(c);
+  return MUTLS_OK;
+}
 
 static int ensure_started(mutls_conn *c) {
   if (c->state == ST_START && !c->is_server) {
@@ -204,6 +298,7 @@ int mutls_conn_send(mutls_conn *c, uint8_t *out, size_t cap, size_t *produced) {
   if (c->out_off == c->out.len) {
     c->out.len = 0;
     c->out_off = 0;
+    if (c->release_auto) mt_w_drop(&c->out);
   }
   return c->state == ST_FAILED && !n && c->err != MUTLS_E_NONE ? MUTLS_ERR : MUTLS_OK;
 }
@@ -220,9 +315,9 @@ int mutls_conn_read(mutls_conn *c, void *buf, size_t len) {
     size_t n = len < c->app_len ? len : c->app_len;
     if (n > INT32_MAX) n = INT32_MAX;
     memcpy(buf, c->in + c->app_off, n);
-    mt_wipe(c->in + c->app_off, n); /* read plaintext does not linger */
     c->app_off += n;
     c->app_len -= n;
+    if (!c->app_len && c->release_auto) mt_release_idle(c);
     return (int)n;
   }
   if (c->got_close) return MUTLS_CLOSED;
@@ -234,8 +329,8 @@ int mutls_conn_write(mutls_conn *c, const void *buf, size_t len) {
   if (c->state == ST_FAILED) return MUTLS_ERR;
   if (c->state != ST_CONNECTED || c->sent_close) {
     /* A misuse of the API is not the peer's doing: nothing is torn down. */
-    snprintf(c->notice, sizeof c->notice, "mutls_conn_write was called %s; nothing was written",
-             c->sent_close ? "after close" : "before the handshake completed");
+    mt_notice(c, "mutls_conn_write was called %s; nothing was written",
+              c->sent_close ? "after close" : "before the handshake completed");
     return MUTLS_ERR;
   }
   if (len == 0) return 0;
@@ -246,7 +341,7 @@ int mutls_conn_write(mutls_conn *c, const void *buf, size_t len) {
   if (len > MT_OUT_HIGH - queued) len = MT_OUT_HIGH - queued;
   /* 4.6.3: answer the peer's update request before our next data. */
   if (c->key_update_reply && mt_send_key_update(c, 0) != 0) return MUTLS_ERR;
-  uint64_t limit = c->test.key_update_after ? c->test.key_update_after : MT_KEY_UPDATE_AFTER;
+  uint64_t limit = c->test->key_update_after ? c->test->key_update_after : MT_KEY_UPDATE_AFTER;
   if (c->wr.seq >= limit && mt_send_key_update(c, 0) != 0) return MUTLS_ERR;
   if (mt_record_write(c, CT_APPLICATION_DATA, buf, len) != 0) {
     mt_fail(c, MUTLS_E_NOMEM, ALERT_INTERNAL_ERROR, "out of memory queueing application data");
@@ -273,10 +368,8 @@ const char *mutls_conn_group(const mutls_conn *c) { return mt_group_name(c->grou
 const char *mutls_conn_signature_scheme(const mutls_conn *c) {
   return mt_sigscheme_name(c->is_server ? c->our_scheme : c->peer_scheme);
 }
-const char *mutls_conn_alpn(const mutls_conn *c) { return c->alpn[0] ? c->alpn : NULL; }
-const char *mutls_conn_server_name(const mutls_conn *c) {
-  return c->server_name[0] ? c->server_name : NULL;
-}
+const char *mutls_conn_alpn(const mutls_conn *c) { return c->alpn; }
+const char *mutls_conn_server_name(const mutls_conn *c) { return c->server_name; }
 int mutls_conn_used_hrr(const mutls_conn *c) { return c->hrr; }
 int mutls_conn_resumed(const mutls_conn *c) { return c->resumed; }
 int mutls_conn_confirmed(const mutls_conn *c) { return c->confirmed; }
@@ -284,11 +377,11 @@ int mutls_conn_confirmed(const mutls_conn *c) { return c->confirmed; }
 int mutls_conn_skip_confirm(mutls_conn *c) {
   if (c->state != ST_C_WAIT_CONFIRM) return MUTLS_ERR;
   c->state = ST_CONNECTED;
-  snprintf(c->notice, sizeof c->notice,
-           "not confirmed: the server sent nothing within %u ms after the handshake, so whether "
-           "it accepted our certificate is unknown until it answers (servers that send no "
-           "tickets are never confirmed)",
-           c->cfg->confirm_ms);
+  mt_notice(c,
+            "not confirmed: the server sent nothing within %u ms after the handshake, so whether "
+            "it accepted our certificate is unknown until it answers (servers that send no "
+            "tickets are never confirmed)",
+            c->cfg->confirm_ms);
   return MUTLS_OK;
 }
 int mutls_conn_is_server(const mutls_conn *c) { return c->is_server; }
@@ -300,12 +393,15 @@ int mutls_conn_identity(const mutls_conn *c) {
   return c->is_server ? (c->established || c->state != ST_S_WAIT_CH ? 0 : -1)
                       : (c->cert_sent ? c->id : -1);
 }
-const char *mutls_conn_notice(const mutls_conn *c) { return c->notice; }
+const char *mutls_conn_notice(const mutls_conn *c) { return c->notice ? c->notice : ""; }
 
 mutls_error mutls_conn_error(const mutls_conn *c) { return c->err; }
 int mutls_conn_alert_sent(const mutls_conn *c) { return c->alert_sent; }
 int mutls_conn_alert_received(const mutls_conn *c) { return c->alert_received; }
-const char *mutls_conn_explain(const mutls_conn *c) { return c->why; }
+const char *mutls_conn_explain(const mutls_conn *c) {
+  if (c->why) return c->why;
+  return c->state == ST_FAILED ? "out of memory while explaining a failure" : "";
+}
 
 /* What a received alert most likely means, for the side that received it. */
 const char *mt_alert_cause(int alert, int we_are_server) {

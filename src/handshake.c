@@ -71,9 +71,9 @@ int mt_send_certificate(mutls_conn *c) {
 int mt_send_certificate_verify(mutls_conn *c) {
   uint8_t content[64 + 34 + MT_MAX_HASH], sig[MT_MAX_SIGNATURE];
   size_t sig_len = sizeof sig, n = mt_cv_content(c, c->is_server, content);
-  if (c->test.signature && c->test.signature_len <= sizeof sig) {
-    memcpy(sig, c->test.signature, c->test.signature_len); /* trace replay */
-    sig_len = c->test.signature_len;
+  if (c->test->signature && c->test->signature_len <= sizeof sig) {
+    memcpy(sig, c->test->signature, c->test->signature_len); /* trace replay */
+    sig_len = c->test->signature_len;
   } else if (n == 0 || mt_sign(c->cfg->ids[c->id].key, c->our_scheme, content, n, sig, &sig_len) != 0)
     return mt_fail(c, MUTLS_E_INTERNAL, ALERT_INTERNAL_ERROR,
                    "signing the CertificateVerify with %s failed",
@@ -149,10 +149,10 @@ mt_verify_code mt_verify_peer_chain_window(mutls_conn *c, const mt_chain *chain,
   if (crl_gen) *crl_gen = cfg->crl_gen;
   pthread_mutex_unlock(&cfg->lock);
   rev.crls = crls;
-  const char *name = !c->is_server && c->server_name[0] ? c->server_name : NULL;
+  const char *name = !c->is_server ? c->server_name : NULL;
   mt_verify_code v = mt_verify_chain_window(c->is_server ? cfg->client_trust : cfg->trust, chain,
                                             c->is_server ? MT_PURPOSE_CLIENT : MT_PURPOSE_SERVER,
-                                            name, c->test.verify_time, &rev, w, why, len);
+                                            name, c->test->verify_time, &rev, w, why, len);
   mt_crls_free(crls);
   return v;
 }

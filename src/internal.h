@@ -61,6 +61,7 @@ struct mutls_config {
   mt_ticket_keys *ticket_keys;
   mt_session_cache *cache;
   int post_handshake_auth;
+  int release_buffers; /* mutls_config_set_release_buffers */
   unsigned confirm_ms;
   int verify_peer;
   uint16_t suites[MT_MAX_SUITES];
@@ -146,11 +147,19 @@ struct mutls_conn {
   mt_state state;
   int fd;
 
-  /* Input: one record at a time, decrypted in place. Application data waits
-   * in it (app_off/app_len) until read. */
+  /* Input: one record at a time. Its header collects in hdr, its body in
+   * `in`, allocated when the header says how long the record is (grown,
+   * never shrunk, until released: mt_release_idle) and decrypted in place.
+   * Application data waits in it (app_off/app_len) until read. */
+  uint8_t hdr[MT_RECORD_HEADER];
+  size_t hdr_len;
   uint8_t *in;
-  size_t in_len;
+  size_t in_cap, in_len;
   size_t app_off, app_len;
+  /* Plaintext in `in` is wiped when the buffer is released or freed, and
+   * beyond what the next record overwrites (in_plain: how far any reaches),
+   * not as it is read: the next record overwrites it anyway. */
+  size_t in_plain;
   /* Handshake bytes not yet forming a whole message. */
   mt_writer hs_in;
   /* Ciphertext waiting to go out; out_off is how much was taken. */
@@ -209,21 +218,26 @@ struct mutls_conn {
   int id;             /* our identity in cfg->ids, -1 for none */
   uint8_t *cr_context;
   size_t cr_context_len;
-  char notice[512];
+  char *notice; /* NULL: none (mt_notice) */
   int ccs_seen;
   int established; /* the handshake completed (stays set after close or failure) */
   int sent_close, got_close;
 
-  char server_name[256];
-  char alpn[MT_MAX_ALPN + 1];
+  /* Sized to their content; NULL when absent. */
+  char *server_name;
+  char *alpn;
 
   mutls_peer *peer;
 
   mutls_error err;
   int alert_sent, alert_received;
-  char why[768];
+  char *why; /* the failure's sentence (mt_fail); NULL before one */
 
-  mt_test_inject test;
+  int release_auto; /* cfg->release_buffers: free each buffer when it goes idle */
+  int hs_trimmed;   /* the handshake's own state was freed (mt_after_record) */
+
+  /* &mt_test_none, unless a test injected values (mt_test_inject_set). */
+  const mt_test_inject *test;
 };
 
 /* ---- config.c ------------------------------------------------------------ */
@@ -266,6 +280,13 @@ int64_t mt_now_ms(void);
  * callers can `return mt_fail(...)`. */
 int mt_fail(mutls_conn *c, mutls_error code, int alert, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+/* Sets the connection's notice (mutls_conn_notice), replacing any older one. */
+void mt_notice(mutls_conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* *dst = a NUL-terminated copy of n bytes (the old string freed); -1 when
+ * out of memory (then *dst is NULL). */
+int mt_set_str(char **dst, const void *p, size_t n);
+/* The longest notice or failure sentence kept. */
+#define MT_MAX_SENTENCE 768
 /* Queues a whole handshake message (header included) for sending and adds
  * it to the transcript. Messages are built with mt_hs_begin/mt_hs_end. */
 int mt_send_handshake(mutls_conn *c, const uint8_t *msg, size_t len);
@@ -320,6 +341,21 @@ int mt_record_recv(mutls_conn *c, const uint8_t *in, size_t len, size_t *used);
 /* How many more bytes the record layer can take now (0 while application
  * data waits to be read, or once closed or failed). */
 size_t mt_record_want(const mutls_conn *c);
+/* Where the next *want (> 0) bytes of the record being assembled go, for a
+ * caller that reads them straight in (io.c): they count once reported with
+ * mt_record_filled. NULL after a failure (bad header, out of memory). */
+uint8_t *mt_record_room(mutls_conn *c, size_t *want);
+void mt_record_filled(mutls_conn *c, size_t n);
+
+/* ---- buffers (conn.c) ------------------------------------------------------ */
+/* Wipes and frees every buffer that holds nothing now (a half-received
+ * record, unread data or unsent bytes keep theirs); each comes back on
+ * demand. */
+void mt_release_idle(mutls_conn *c);
+/* After a record was processed: the first time the handshake is found
+ * complete, frees what only the handshake needed; in automatic mode,
+ * releases the buffers that went idle. */
+void mt_after_record(mutls_conn *c);
 
 /* ---- tickets (ticket.c, server) and sessions (session.c, client) ---------- */
 mt_ticket_keys *mt_ticket_keys_new(void);

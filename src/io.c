@@ -52,19 +52,21 @@ int mutls_flush(mutls_conn *c) {
     c->out_off += (size_t)n;
   }
   c->out.len = c->out_off = 0;
+  if (c->release_auto) mt_w_drop(&c->out);
   return MUTLS_OK;
 }
 
 /* Reads at most what the record layer wants, straight into its buffer, and
  * processes it. */
 static int fill(mutls_conn *c) {
-  size_t want = mt_record_want(c);
+  size_t want;
+  uint8_t *room = mt_record_room(c, &want);
   if (c->state == ST_FAILED) return MUTLS_ERR;
   if (c->got_close) return MUTLS_CLOSED;
-  if (want == 0) return MUTLS_OK; /* application data waits to be read */
+  if (!room) return MUTLS_OK; /* application data waits to be read */
   ssize_t n;
   do {
-    n = recv(c->fd, c->in + c->in_len, want, 0);
+    n = recv(c->fd, room, want, 0);
   } while (n < 0 && errno == EINTR);
   if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return would_block(c, MUTLS_WANT_READ);
   if (n < 0) {
@@ -78,7 +80,7 @@ static int fill(mutls_conn *c) {
                        ? "the peer closed the connection without close_notify"
                        : "the peer closed the connection during the handshake without an "
                          "alert (it may not speak TLS 1.3, or it refused us silently)");
-  c->in_len += (size_t)n;
+  mt_record_filled(c, (size_t)n);
   size_t used;
   return mt_record_recv(c, NULL, 0, &used) == 0 ? MUTLS_OK : MUTLS_ERR;
 }

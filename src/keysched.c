@@ -27,6 +27,7 @@ int mt_transcript_start(mutls_conn *c) {
 }
 
 int mt_transcript_hash(mutls_conn *c, uint8_t *out) {
+  if (!c->th) return -1; /* freed with the handshake: no exchange may follow */
   if (c->in_pha) return mt_hash_peek_with(c->th, c->pha_buf.buf, c->pha_buf.len, out);
   return mt_hash_peek(c->th, out);
 }

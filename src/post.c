@@ -90,7 +90,7 @@ int mutls_conn_request_client_cert(mutls_conn *c) {
                     : !cfg->client_trust ? "no client CA is configured to verify the answer with"
                                          : NULL;
   if (why) {
-    snprintf(c->notice, sizeof c->notice, "%s", why);
+    mt_notice(c, "%s", why);
     return MUTLS_ERR;
   }
   /* Our CertificateRequest with a fresh, non-empty context (4.3.2). */

@@ -1,5 +1,6 @@
 /* record.c - the record layer (RFC 8446 section 5): framing, protection,
  * the ChangeCipherSpec rule, alerts, and handshake reassembly. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
@@ -42,8 +43,9 @@ static int write_one(mutls_conn *c, uint8_t ct, const uint8_t *data, size_t len)
   }
   /* 5.5: never let the sequence number wrap; KeyUpdate comes long before. */
   if (c->wr.seq == UINT64_MAX) return -1;
-  /* TLSInnerPlaintext = content || type, no padding; sealed in place. */
-  size_t inner = len + 1, total = inner + MT_AEAD_TAG, at = c->out.len;
+  /* TLSInnerPlaintext = content || type, no padding, sealed straight from
+   * the caller's bytes into the output queue: no plaintext copy is made. */
+  size_t total = len + 1 + MT_AEAD_TAG, at = c->out.len;
   uint8_t *rec = mt_w_space(&c->out, MT_RECORD_HEADER + total), nonce[MT_AEAD_NONCE];
   if (!rec) return -1;
   rec[0] = CT_APPLICATION_DATA;
@@ -51,13 +53,10 @@ static int write_one(mutls_conn *c, uint8_t ct, const uint8_t *data, size_t len)
   rec[2] = 0x03;
   rec[3] = (uint8_t)(total >> 8);
   rec[4] = (uint8_t)total;
-  uint8_t *body = rec + MT_RECORD_HEADER;
-  if (len) memmove(body, data, len);
-  body[len] = ct;
   nonce_for(&c->wr, nonce);
-  if (mt_aead_seal(c->wr.aead, nonce, rec, MT_RECORD_HEADER, body, inner, body) != 0) {
-    mt_wipe(rec, MT_RECORD_HEADER + total); /* never leave plaintext queued */
-    c->out.len = at;
+  if (mt_aead_seal2(c->wr.aead, nonce, rec, MT_RECORD_HEADER, data, len, &ct, 1,
+                    rec + MT_RECORD_HEADER) != 0) {
+    c->out.len = at; /* what was written there is ciphertext, or nothing */
     return -1;
   }
   c->wr.seq++;
@@ -74,12 +73,15 @@ int mt_record_write(mutls_conn *c, uint8_t ct, const uint8_t *data, size_t len) 
   return 0;
 }
 
-/* Takes whole handshake messages out of hs_in and dispatches them. */
-static int drain_handshake(mutls_conn *c) {
+/* Dispatches the whole handshake messages at the start of p (a record's
+ * plaintext, or hs_in) and sets *done to the bytes they took: the rest
+ * begins a message that later records complete. */
+static int dispatch_messages(mutls_conn *c, const uint8_t *p, size_t len, size_t *done) {
   size_t off = 0;
   int rc = 0;
+  *done = 0;
   while (c->state != ST_FAILED) {
-    mt_reader r = mt_reader_init(c->hs_in.buf + off, c->hs_in.len - off), body;
+    mt_reader r = mt_reader_init(p + off, len - off), body;
     uint8_t type;
     const uint8_t *msg = r.p;
     if (mt_r_u8(&r, &type) != 0) break;
@@ -100,13 +102,32 @@ static int drain_handshake(mutls_conn *c) {
       rc = mt_client_handle(c, type, body.p, body.len, msg, mlen);
     if (rc != 0) return -1;
     /* 5.1: a message may not share a record with data under other keys. */
-    if (epoch != c->rd_epoch && off < c->hs_in.len)
+    if (epoch != c->rd_epoch && off < len)
       return mt_fail(c, MUTLS_E_UNEXPECTED_MESSAGE, ALERT_UNEXPECTED_MESSAGE,
                      "the peer sent handshake data across a key change");
   }
+  *done = off;
+  return c->state == ST_FAILED ? -1 : 0;
+}
+
+/* A handshake record's plaintext: whole messages are handled where they
+ * lie; only a message that spans records is gathered in hs_in. */
+static int handshake_record(mutls_conn *c, const uint8_t *pt, size_t len) {
+  size_t done;
+  if (c->hs_in.len == 0) {
+    if (dispatch_messages(c, pt, len, &done) != 0) return -1;
+    pt += done;
+    len -= done;
+    if (len == 0) return 0;
+  }
+  mt_w_bytes(&c->hs_in, pt, len);
+  if (mt_w_failed(&c->hs_in))
+    return mt_fail(c, MUTLS_E_DECODE, ALERT_DECODE_ERROR, "the peer's handshake message is too large");
+  if (c->hs_in.len == len) return 0; /* a fresh tail: not complete, or it would have gone */
+  if (dispatch_messages(c, c->hs_in.buf, c->hs_in.len, &done) != 0) return -1;
   /* Keep the incomplete tail. */
-  size_t rest = c->hs_in.len - off;
-  if (off && rest) memmove(c->hs_in.buf, c->hs_in.buf + off, rest);
+  size_t rest = c->hs_in.len - done;
+  if (done && rest) memmove(c->hs_in.buf, c->hs_in.buf + done, rest);
   c->hs_in.len = rest;
   return 0;
 }
@@ -134,22 +155,29 @@ static int handle_alert(mutls_conn *c, const uint8_t *p, size_t len) {
   /* What we know of our own side may say why (e.g. no certificate sent). */
   /* Why we sent no certificate, when asked for one, explains whatever
    * refusal follows (peers differ: certificate_required, bad_certificate). */
-  int why = c->notice[0] && c->cert_requested && !c->cert_sent;
+  int why = c->notice && c->cert_requested && !c->cert_sent;
   return mt_fail(c, MUTLS_E_PEER_ALERT, -1, "the peer sent the alert %s: %s%s%s%s",
                  mutls_alert_name(p[1]), mt_alert_cause(p[1], c->is_server), why ? " (" : "",
                  why ? c->notice : "", why ? ")" : "");
 }
 
-/* Decrypts the record in c->in in place; on success *ct and the plaintext
- * span are set. */
-static int open_record(mutls_conn *c, uint8_t *ct, uint8_t **pt, size_t *pt_len) {
-  uint8_t *hdr = c->in, *body = c->in + MT_RECORD_HEADER, nonce[MT_AEAD_NONCE];
-  size_t len = c->in_len - MT_RECORD_HEADER;
+/* Decrypts the record body src (c->in itself, or the caller's input) into
+ * c->in; on success *ct and the plaintext span are set. */
+static int open_record(mutls_conn *c, const uint8_t *src, uint8_t *ct, uint8_t **pt,
+                       size_t *pt_len) {
+  uint8_t *hdr = c->hdr, *body = c->in, nonce[MT_AEAD_NONCE];
+  size_t len = c->in_len;
   if (len < MT_AEAD_TAG + 1)
     return mt_fail(c, MUTLS_E_BAD_RECORD_MAC, ALERT_BAD_RECORD_MAC,
                    "the peer sent an encrypted record too short to hold a tag");
   nonce_for(&c->rd, nonce);
-  if (mt_aead_open(c->rd.aead, nonce, hdr, MT_RECORD_HEADER, body, len, body) != 0)
+  int bad = mt_aead_open(c->rd.aead, nonce, hdr, MT_RECORD_HEADER, src, len, body);
+  /* c->in now holds this record's plaintext up to len - tag; what an older,
+   * longer record left beyond that is wiped (the rest was overwritten). */
+  size_t fresh = len - MT_AEAD_TAG;
+  if (c->in_plain > fresh) mt_wipe(c->in + fresh, c->in_plain - fresh);
+  c->in_plain = fresh;
+  if (bad)
     return mt_fail(c, MUTLS_E_BAD_RECORD_MAC, ALERT_BAD_RECORD_MAC,
                    "a record from the peer failed to decrypt (bad_record_mac): the data "
                    "was altered in transit or the two sides derived different keys");
@@ -171,10 +199,11 @@ static int open_record(mutls_conn *c, uint8_t *ct, uint8_t **pt, size_t *pt_len)
   return 0;
 }
 
-/* Handles the complete record in c->in. */
-static int process_record(mutls_conn *c) {
-  uint8_t ct = c->in[0], *pt = c->in + MT_RECORD_HEADER;
-  size_t len = c->in_len - MT_RECORD_HEADER;
+/* Handles the complete record: its header in hdr, its body at src, which is
+ * c->in or (protected records only) the caller's input. */
+static int process_record(mutls_conn *c, const uint8_t *src) {
+  uint8_t ct = c->hdr[0], *pt = (uint8_t *)src; /* only written through after open_record */
+  size_t len = c->in_len;
   if (ct == CT_CHANGE_CIPHER_SPEC) {
     /* 5: a lone 0x01 CCS between the first ClientHello and the peer's
      * Finished is dropped; anything else is unexpected. 5.1: not even that
@@ -191,7 +220,7 @@ static int process_record(mutls_conn *c) {
     if (ct != CT_APPLICATION_DATA)
       return mt_fail(c, MUTLS_E_UNEXPECTED_MESSAGE, ALERT_UNEXPECTED_MESSAGE,
                      "the peer sent an unprotected record after keys were established");
-    if (open_record(c, &ct, &pt, &len) != 0) return -1;
+    if (open_record(c, src, &ct, &pt, &len) != 0) return -1;
   } else if (ct == CT_APPLICATION_DATA) {
     return mt_fail(c, MUTLS_E_UNEXPECTED_MESSAGE, ALERT_UNEXPECTED_MESSAGE,
                    "the peer sent application data before the handshake protected it");
@@ -212,11 +241,7 @@ static int process_record(mutls_conn *c) {
     if (len == 0)
       return mt_fail(c, MUTLS_E_UNEXPECTED_MESSAGE, ALERT_UNEXPECTED_MESSAGE,
                      "the peer sent an empty handshake record");
-    mt_w_bytes(&c->hs_in, pt, len);
-    if (mt_w_failed(&c->hs_in))
-      return mt_fail(c, MUTLS_E_DECODE, ALERT_DECODE_ERROR,
-                     "the peer's handshake message is too large");
-    return drain_handshake(c);
+    return handshake_record(c, pt, len);
   case CT_APPLICATION_DATA:
     if (c->state != ST_CONNECTED)
       return mt_fail(c, MUTLS_E_UNEXPECTED_MESSAGE, ALERT_UNEXPECTED_MESSAGE,
@@ -233,51 +258,119 @@ static int process_record(mutls_conn *c) {
   }
 }
 
-/* 5.1/5.2: checks the header of the record being assembled in c->in. */
+static size_t record_length(const mutls_conn *c) {
+  return ((size_t)c->hdr[3] << 8) | c->hdr[4];
+}
+
+/* 5.1/5.2: checks the header of the record being assembled. */
 static int check_header(mutls_conn *c) {
-  size_t rlen = ((size_t)c->in[3] << 8) | c->in[4];
+  size_t rlen = record_length(c);
   /* Plaintext records hold at most 2^14 bytes, protected ones 2^14 + 256. */
-  size_t max = c->rd_encrypted || c->in[0] == CT_APPLICATION_DATA ? MT_MAX_CIPHERTEXT
-                                                                  : MT_MAX_PLAINTEXT;
-  if (c->in[0] < CT_CHANGE_CIPHER_SPEC || c->in[0] > CT_APPLICATION_DATA)
+  size_t max = c->rd_encrypted || c->hdr[0] == CT_APPLICATION_DATA ? MT_MAX_CIPHERTEXT
+                                                                   : MT_MAX_PLAINTEXT;
+  if (c->hdr[0] < CT_CHANGE_CIPHER_SPEC || c->hdr[0] > CT_APPLICATION_DATA)
     return mt_fail(c, MUTLS_E_UNEXPECTED_MESSAGE, ALERT_UNEXPECTED_MESSAGE,
                    "the peer sent bytes that are not a TLS record (type %u); is it "
                    "speaking TLS on this port?",
-                   c->in[0]);
+                   c->hdr[0]);
   if (rlen > max)
     return mt_fail(c, MUTLS_E_RECORD_OVERFLOW, ALERT_RECORD_OVERFLOW,
                    "the peer sent a %zu-byte record; the limit is %zu", rlen, max);
   return 0;
 }
 
-static size_t record_need(const mutls_conn *c) {
-  size_t need = MT_RECORD_HEADER;
-  if (c->in_len >= MT_RECORD_HEADER) need += ((size_t)c->in[3] << 8) | c->in[4];
-  return need;
-}
-
 size_t mt_record_want(const mutls_conn *c) {
   if (c->state == ST_FAILED || c->app_len || c->got_close) return 0;
-  return record_need(c) - c->in_len;
+  if (c->hdr_len < MT_RECORD_HEADER) return MT_RECORD_HEADER - c->hdr_len;
+  return record_length(c) - c->in_len;
+}
+
+/* The body buffer holds the whole record: grown by copy, so that what the
+ * old one held can be wiped. */
+static int reserve_body(mutls_conn *c, size_t need) {
+  if (need <= c->in_cap) return 0;
+  uint8_t *nb = malloc(need);
+  if (!nb)
+    return mt_fail(c, MUTLS_E_NOMEM, ALERT_INTERNAL_ERROR, "out of memory for a %zu-byte record",
+                   need);
+  if (c->in_len) memcpy(nb, c->in, c->in_len);
+  mt_wipe(c->in, c->in_cap);
+  free(c->in);
+  c->in = nb;
+  c->in_cap = need;
+  c->in_plain = 0; /* what was copied is ciphertext being assembled */
+  return 0;
+}
+
+uint8_t *mt_record_room(mutls_conn *c, size_t *want) {
+  *want = mt_record_want(c);
+  if (*want == 0) return NULL;
+  if (c->hdr_len < MT_RECORD_HEADER) return c->hdr + c->hdr_len;
+  if (reserve_body(c, record_length(c)) != 0) return NULL;
+  return c->in + c->in_len;
+}
+
+void mt_record_filled(mutls_conn *c, size_t n) {
+  if (c->hdr_len < MT_RECORD_HEADER) {
+    c->hdr_len += n;
+    /* A bad header fails here, before any body is taken or allocated. */
+    if (c->hdr_len == MT_RECORD_HEADER) (void)check_header(c);
+  } else {
+    c->in_len += n;
+  }
+}
+
+static int record_complete(const mutls_conn *c) {
+  return c->hdr_len == MT_RECORD_HEADER && c->in_len == record_length(c);
+}
+
+/* A whole protected record at the start of p: its header is taken and its
+ * body opened straight out of p into c->in, without copying it first.
+ * Returns the bytes it took, 0 when p holds no whole record, or -1. */
+static long whole_record(mutls_conn *c, const uint8_t *p, size_t len) {
+  if (!c->rd_encrypted || c->hdr_len || len < MT_RECORD_HEADER) return 0;
+  size_t rlen = ((size_t)p[3] << 8) | p[4];
+  if (len - MT_RECORD_HEADER < rlen) return 0;
+  memcpy(c->hdr, p, MT_RECORD_HEADER);
+  c->hdr_len = MT_RECORD_HEADER;
+  if (check_header(c) != 0 || reserve_body(c, rlen) != 0) return -1;
+  c->in_len = rlen;
+  return (long)(MT_RECORD_HEADER + rlen);
+}
+
+/* The record in hdr and src is complete: handles it, sends what it made us
+ * say, and makes room for the next. */
+static int finish_record(mutls_conn *c, const uint8_t *src) {
+  int rc = process_record(c, src);
+  c->hdr_len = c->in_len = 0;
+  if (rc != 0 || mt_flush_handshake(c) != 0) return -1;
+  mt_after_record(c);
+  return 0;
 }
 
 int mt_record_recv(mutls_conn *c, const uint8_t *in, size_t len, size_t *used) {
   *used = 0;
   while (c->state != ST_FAILED && c->app_len == 0 && !c->got_close) {
-    if (c->in_len >= MT_RECORD_HEADER && check_header(c) != 0) return -1;
-    size_t need = record_need(c);
-    if (c->in_len < need) {
-      size_t take = need - c->in_len;
-      if (take > len - *used) take = len - *used;
-      if (take == 0) break;
-      memcpy(c->in + c->in_len, in + *used, take);
-      c->in_len += take;
-      *used += take;
+    if (record_complete(c)) {
+      if (finish_record(c, c->in) != 0) return -1;
       continue;
     }
-    int rc = process_record(c);
-    c->in_len = 0;
-    if (rc != 0 || mt_flush_handshake(c) != 0) return -1;
+    long whole = whole_record(c, in + *used, len - *used);
+    if (whole < 0) return -1;
+    if (whole > 0) {
+      const uint8_t *body = in + *used + MT_RECORD_HEADER;
+      *used += (size_t)whole;
+      if (finish_record(c, body) != 0) return -1;
+      continue;
+    }
+    size_t want;
+    uint8_t *room = mt_record_room(c, &want);
+    if (!room) break; /* failed (checked below) */
+    if (want > len - *used) want = len - *used;
+    if (want == 0) break;
+    memcpy(room, in + *used, want);
+    mt_record_filled(c, want);
+    *used += want;
   }
   return c->state == ST_FAILED ? -1 : 0;
 }

@@ -129,10 +129,10 @@ static int read_sni(mutls_conn *c, mt_client_hello *ch) {
     if (mt_r_u8(&list, &type) != 0 || mt_r_block(&list, 2, &name) != 0 || name.len == 0)
       return fail_alert(c, ALERT_DECODE_ERROR, "server_name is malformed");
     if (type != 0) continue;
-    if (name.len >= sizeof c->server_name || memchr(name.p, 0, name.len))
+    if (name.len > 255 || memchr(name.p, 0, name.len))
       return fail_alert(c, ALERT_DECODE_ERROR, "server_name holds an invalid host name");
-    memcpy(c->server_name, name.p, name.len);
-    c->server_name[name.len] = 0;
+    if (mt_set_str(&c->server_name, name.p, name.len) != 0)
+      return mt_fail(c, MUTLS_E_NOMEM, ALERT_INTERNAL_ERROR, "out of memory");
   }
   return 0;
 }
@@ -193,10 +193,10 @@ static void put_versions_ext(mt_writer *w) {
 static int send_hrr(mutls_conn *c, uint16_t group) {
   uint8_t buf[1024];
   mt_writer w;
-  if (c->test.active && c->test.cookie_len) {
-    c->cookie_len = c->test.cookie_len;
+  if (c->test->active && c->test->cookie_len) {
+    c->cookie_len = c->test->cookie_len;
     c->cookie = malloc(c->cookie_len);
-    if (c->cookie) memcpy(c->cookie, c->test.cookie, c->cookie_len);
+    if (c->cookie) memcpy(c->cookie, c->test->cookie, c->cookie_len);
   } else {
     c->cookie_len = 32;
     c->cookie = malloc(32);
@@ -262,8 +262,8 @@ static int send_encrypted_extensions(mutls_conn *c) {
   mt_w_init_fixed(&w, buf, sizeof buf);
   size_t t = mt_hs_begin(&w, HS_ENCRYPTED_EXTENSIONS);
   size_t exts = mt_w_begin(&w, 2);
-  if (c->test.ee_exts) mt_w_bytes(&w, c->test.ee_exts, c->test.ee_exts_len);
-  if (c->alpn[0]) {
+  if (c->test->ee_exts) mt_w_bytes(&w, c->test->ee_exts, c->test->ee_exts_len);
+  if (c->alpn) {
     size_t n = strlen(c->alpn);
     mt_w_u16(&w, EXT_ALPN);
     mt_w_u16(&w, (uint16_t)(n + 3));
@@ -311,7 +311,7 @@ static int send_flight(mutls_conn *c, const mt_reader *share) {
    * resumed handshake authenticates with the PSK alone (and MUST NOT ask). */
   if (c->resumed) return send_resumed_flight(c);
   c->cert_requested = c->cfg->client_auth >= MUTLS_CLIENT_AUTH_OPTIONAL;
-  if (c->cert_requested && (c->test.cr_msg ? mt_send_handshake(c, c->test.cr_msg, c->test.cr_msg_len)
+  if (c->cert_requested && (c->test->cr_msg ? mt_send_handshake(c, c->test->cr_msg, c->test->cr_msg_len)
                                             : mt_send_handshake(c, c->cfg->cr_msg, c->cfg->cr_msg_len)) != 0)
     return -1;
   if (mt_send_certificate(c) != 0 || mt_send_certificate_verify(c) != 0 ||
@@ -352,10 +352,8 @@ static int handle_client_hello(mutls_conn *c, const uint8_t *body, size_t len,
   int alert = mt_client_hello_decode(body, len, &ch);
   if (alert) return fail_alert(c, alert, "ClientHello is malformed");
   if (check_versions(c, &ch) != 0 || read_sni(c, &ch) != 0 || choose(c, &ch, &k) != 0) return -1;
-  if (k.alpn_len) {
-    memcpy(c->alpn, k.alpn, k.alpn_len);
-    c->alpn[k.alpn_len] = 0;
-  }
+  if (k.alpn_len && mt_set_str(&c->alpn, k.alpn, k.alpn_len) != 0)
+    return mt_fail(c, MUTLS_E_NOMEM, ALERT_INTERNAL_ERROR, "out of memory");
   c->our_scheme = k.scheme;
   if (c->state == ST_S_WAIT_CH2) {
     if (check_second_hello(c, &ch, &k) != 0) return -1;

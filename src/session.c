@@ -105,7 +105,7 @@ static mt_session *cache_take(mt_session_cache *sc, const char *name) {
 }
 
 void mt_client_pick_session(mutls_conn *c) {
-  if (!c->offer && c->cfg->cache && c->server_name[0])
+  if (!c->offer && c->cfg->cache && c->server_name)
     c->offer = cache_take(c->cfg->cache, c->server_name);
   if (c->offer && expired(c->offer)) {
     mt_session_free(c->offer);
@@ -268,7 +268,7 @@ int mt_client_recv_ticket(mutls_conn *c, const uint8_t *body, size_t len) {
   if (alert)
     return mt_fail(c, alert == ALERT_DECODE_ERROR ? MUTLS_E_DECODE : MUTLS_E_ILLEGAL_PARAMETER,
                    alert, "the server's NewSessionTicket has malformed extensions");
-  if (lifetime == 0 || !c->server_name[0]) return 0; /* 4.6.1: not to be used */
+  if (lifetime == 0 || !c->server_name) return 0; /* 4.6.1: not to be used */
   mt_session *s = calloc(1, sizeof *s);
   if (!s || !(s->ticket = malloc(ticket.len))) {
     free(s);

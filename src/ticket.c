@@ -431,13 +431,13 @@ int mt_server_try_psk(mutls_conn *c, const void *client_hello, const uint8_t *ms
   }
   if (use_once(c->cfg->ticket_keys, ticket.p + KEY_NAME,
                (int64_t)t.created + (int64_t)t.lifetime * 1000) != 0) {
-    snprintf(c->notice, sizeof c->notice,
+    mt_notice(c,
              "a ticket was offered again and tickets are single-use here; a full handshake "
              "followed");
     goto out;
   }
   if (recheck_identity(c, t.chain, why, sizeof why) != 0) {
-    snprintf(c->notice, sizeof c->notice, "the client's ticket did not resume (%.380s)", why);
+    mt_notice(c, "the client's ticket did not resume (%.380s)", why);
     goto out;
   }
   memcpy(c->psk, t.psk.p, c->hlen);

@@ -17,19 +17,21 @@ typedef struct {
 
 struct mutls_peer {
   mt_chain *chain; /* owned */
-  char subject[512], issuer[512];
-  char sans_line[1024];
-  mt_san *sans;
+  /* The strings live in text, one allocation sized to them; none is NULL. */
+  const char *subject, *issuer;
+  const char *sans_line;
+  mt_san *sans; /* n_sans entries, their values in text too */
   size_t n_sans;
   const char *spiffe; /* points into sans, or NULL */
-  char fp[65], spki_fp[65];
+  const char *fp, *spki_fp;
   int64_t not_before, not_after;
-  char not_after_text[40];
+  const char *not_after_text;
+  char *text;
   /* Sharing (the verified-chain cache, resumed sessions): a peer is
    * immutable once built. A share is a copy of the fields above whose
-   * pointers (chain, sans) belong to base, which it holds a reference to.
-   * These two stay last: a share copies everything before base. */
-  mutls_peer *base; /* NULL: owns chain and sans */
+   * pointers (chain, sans, text) belong to base, which it holds a reference
+   * to. These two stay last: a share copies everything before base. */
+  mutls_peer *base; /* NULL: owns chain, sans and text */
   int refs;         /* atomic; owners of base and every share of it */
 };
 

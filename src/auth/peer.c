@@ -8,16 +8,56 @@
 #include "auth/auth.h"
 #include "bytes.h"
 
-static int add_sans(mutls_peer *p, mutls_san_type type) {
+/* The strings of a peer, gathered as offsets into one growing block and
+ * pointed at once the block has its final size. */
+typedef struct {
+  mt_writer w;
+  size_t subject, issuer, sans_line, fp, spki_fp, not_after_text;
+  mutls_san_type type[MT_MAX_SANS];
+  size_t value[MT_MAX_SANS];
+  size_t n_sans;
+} peer_text;
+
+static size_t put(peer_text *t, const char *s) {
+  size_t at = t->w.len;
+  mt_w_bytes(&t->w, s, strlen(s) + 1);
+  return at;
+}
+
+static void add_sans(peer_text *t, const mt_chain *chain, mutls_san_type type) {
   char buf[1024];
-  for (size_t i = 0; p->n_sans < MT_MAX_SANS; i++) {
-    if (mt_chain_leaf_san(p->chain, (mt_san_type)type, i, buf, sizeof buf) != 0) return 0;
-    char *v = strdup(buf);
-    if (!v) return -1;
-    p->sans[p->n_sans].type = type;
-    p->sans[p->n_sans++].value = v;
+  for (size_t i = 0; t->n_sans < MT_MAX_SANS; i++) {
+    if (mt_chain_leaf_san(chain, (mt_san_type)type, i, buf, sizeof buf) != 0) return;
+    t->type[t->n_sans] = type;
+    t->value[t->n_sans++] = put(t, buf);
   }
-  return 0;
+}
+
+static void gather(peer_text *t, const mt_chain *chain) {
+  char buf[1024];
+  uint8_t h[32];
+  char hex[65] = "";
+  buf[0] = 0;
+  mt_chain_leaf_subject(chain, buf, 512);
+  t->subject = put(t, buf);
+  buf[0] = 0;
+  mt_chain_leaf_issuer(chain, buf, 512);
+  t->issuer = put(t, buf);
+  buf[0] = 0;
+  mt_chain_leaf_sans(chain, buf, sizeof buf);
+  t->sans_line = put(t, buf);
+  buf[0] = 0;
+  mt_chain_leaf_not_after(chain, buf, 40);
+  t->not_after_text = put(t, buf);
+  if (mt_chain_leaf_fingerprint(chain, h) == 0) mt_hex(h, 32, hex);
+  t->fp = put(t, hex);
+  hex[0] = 0;
+  if (mt_chain_leaf_spki_sha256(chain, h) == 0) mt_hex(h, 32, hex);
+  t->spki_fp = put(t, hex);
+  add_sans(t, chain, MUTLS_SAN_DNS);
+  add_sans(t, chain, MUTLS_SAN_IP);
+  add_sans(t, chain, MUTLS_SAN_URI);
+  add_sans(t, chain, MUTLS_SAN_EMAIL);
 }
 
 /* SPIFFE (X509-SVID 2): exactly one URI SAN, and it is a spiffe:// one. */
@@ -34,27 +74,38 @@ static void find_spiffe(mutls_peer *p) {
 
 mutls_peer *mt_peer_new(mt_chain *chain) {
   mutls_peer *p = calloc(1, sizeof *p);
-  uint8_t h[32];
-  if (!p || !(p->sans = calloc(MT_MAX_SANS, sizeof *p->sans))) {
+  peer_text t;
+  memset(&t, 0, sizeof t);
+  mt_w_init(&t.w, (size_t)1 << 20);
+  gather(&t, chain);
+  /* One block of exactly the strings' size (the writer grew by doubling). */
+  char *text = !mt_w_failed(&t.w) ? malloc(t.w.len) : NULL;
+  if (p && text && t.n_sans) p->sans = calloc(t.n_sans, sizeof *p->sans);
+  if (!p || !text || (t.n_sans && !p->sans)) {
+    mt_w_free(&t.w);
+    free(text);
     free(p);
     mt_chain_free(chain);
     return NULL;
   }
+  memcpy(text, t.w.buf, t.w.len);
   p->chain = chain;
   p->refs = 1;
-  mt_chain_leaf_subject(chain, p->subject, sizeof p->subject);
-  mt_chain_leaf_issuer(chain, p->issuer, sizeof p->issuer);
-  mt_chain_leaf_sans(chain, p->sans_line, sizeof p->sans_line);
-  mt_chain_leaf_not_after(chain, p->not_after_text, sizeof p->not_after_text);
-  mt_chain_leaf_validity(chain, &p->not_before, &p->not_after);
-  if (mt_chain_leaf_fingerprint(chain, h) == 0) mt_hex(h, 32, p->fp);
-  if (mt_chain_leaf_spki_sha256(chain, h) == 0) mt_hex(h, 32, p->spki_fp);
-  if (add_sans(p, MUTLS_SAN_DNS) || add_sans(p, MUTLS_SAN_IP) || add_sans(p, MUTLS_SAN_URI) ||
-      add_sans(p, MUTLS_SAN_EMAIL)) {
-    mt_peer_free(p);
-    return NULL;
+  p->text = text;
+  p->subject = text + t.subject;
+  p->issuer = text + t.issuer;
+  p->sans_line = text + t.sans_line;
+  p->not_after_text = text + t.not_after_text;
+  p->fp = text + t.fp;
+  p->spki_fp = text + t.spki_fp;
+  for (size_t i = 0; i < t.n_sans; i++) {
+    p->sans[i].type = t.type[i];
+    p->sans[i].value = text + t.value[i];
   }
+  p->n_sans = t.n_sans;
+  mt_chain_leaf_validity(chain, &p->not_before, &p->not_after);
   find_spiffe(p);
+  mt_w_free(&t.w);
   return p;
 }
 
@@ -77,8 +128,8 @@ void mt_peer_free(mutls_peer *p) {
     p = base;
   }
   if (__atomic_sub_fetch(&p->refs, 1, __ATOMIC_ACQ_REL) != 0) return;
-  for (size_t i = 0; i < p->n_sans; i++) free(p->sans[i].value);
   free(p->sans);
+  free(p->text);
   mt_chain_free(p->chain);
   free(p);
 }

@@ -62,22 +62,34 @@ static int begin(mt_aead *a, const uint8_t *nonce, int enc, const uint8_t *aad, 
   return 0;
 }
 
-int mt_aead_seal(mt_aead *a, const uint8_t nonce[MT_AEAD_NONCE], const uint8_t *aad, size_t aad_len,
-                 const uint8_t *in, size_t in_len, uint8_t *out) {
-  if (a == NULL || in_len > (size_t)INT_MAX - MT_AEAD_TAG) return -1;
-  int n = 0, fin = 0;
+int mt_aead_seal2(mt_aead *a, const uint8_t nonce[MT_AEAD_NONCE], const uint8_t *aad,
+                  size_t aad_len, const uint8_t *in, size_t in_len, const uint8_t *tail,
+                  size_t tail_len, uint8_t *out) {
+  if (a == NULL || in_len > (size_t)INT_MAX - MT_AEAD_TAG ||
+      tail_len > (size_t)INT_MAX - MT_AEAD_TAG - in_len)
+    return -1;
+  size_t total = in_len + tail_len;
+  int n = 0, m = 0, fin = 0;
   OSSL_PARAM params[2];
   params[0] =
-      OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG, out + in_len, MT_AEAD_TAG);
+      OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG, out + total, MT_AEAD_TAG);
   params[1] = OSSL_PARAM_construct_end();
+  /* Both ciphers are stream-like here: an update may end mid-block and the
+   * next one continues the keystream, so the two pieces seal as one. */
   if (begin(a, nonce, 1, aad, aad_len) != 0 ||
       (in_len && EVP_CipherUpdate(a->ctx, out, &n, in, (int)in_len) != 1) ||
-      EVP_CipherFinal_ex(a->ctx, out + n, &fin) != 1 || (size_t)n + (size_t)fin != in_len ||
-      EVP_CIPHER_CTX_get_params(a->ctx, params) != 1) {
+      (tail_len && EVP_CipherUpdate(a->ctx, out + n, &m, tail, (int)tail_len) != 1) ||
+      EVP_CipherFinal_ex(a->ctx, out + n + m, &fin) != 1 ||
+      (size_t)n + (size_t)m + (size_t)fin != total || EVP_CIPHER_CTX_get_params(a->ctx, params) != 1) {
     ERR_clear_error();
     return -1;
   }
   return 0;
+}
+
+int mt_aead_seal(mt_aead *a, const uint8_t nonce[MT_AEAD_NONCE], const uint8_t *aad, size_t aad_len,
+                 const uint8_t *in, size_t in_len, uint8_t *out) {
+  return mt_aead_seal2(a, nonce, aad, aad_len, in, in_len, NULL, 0, out);
 }
 
 int mt_aead_open(mt_aead *a, const uint8_t nonce[MT_AEAD_NONCE], const uint8_t *aad, size_t aad_len,

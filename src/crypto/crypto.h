@@ -73,6 +73,13 @@ mt_aead *mt_aead_new(mt_aead_alg alg, const uint8_t *key, int encrypt);
 int mt_aead_seal(mt_aead *a, const uint8_t nonce[MT_AEAD_NONCE],
                  const uint8_t *aad, size_t aad_len, const uint8_t *in,
                  size_t in_len, uint8_t *out);
+/* Seals in followed by tail (a record's content and its inner type byte)
+ * as one plaintext, without gathering them first: out receives in_len +
+ * tail_len + MT_AEAD_TAG bytes and may equal in, but tail must not lie in
+ * out. */
+int mt_aead_seal2(mt_aead *a, const uint8_t nonce[MT_AEAD_NONCE], const uint8_t *aad,
+                  size_t aad_len, const uint8_t *in, size_t in_len, const uint8_t *tail,
+                  size_t tail_len, uint8_t *out);
 /* in holds ciphertext followed by the tag (in_len >= MT_AEAD_TAG); out
  * receives in_len - MT_AEAD_TAG bytes and may equal in. Returns -1 when the
  * tag does not verify. */

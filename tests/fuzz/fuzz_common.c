@@ -190,8 +190,11 @@ static size_t hook(void *arg, uint8_t *msg, size_t len, size_t cap) {
   fz_hook *h = arg;
   mutls_conn *c = h->c;
   /* The client's next key share (after a HelloRetryRequest) is fixed too. */
-  if (!c->is_server && msg[0] == HS_CLIENT_HELLO && h->s->hrr_group)
-    set_kex(&c->test, h->s->hrr_group, 0);
+  if (!c->is_server && msg[0] == HS_CLIENT_HELLO && h->s->hrr_group) {
+    mt_test_inject t = *c->test;
+    set_kex(&t, h->s->hrr_group, 0);
+    mt_test_inject_set(c, &t);
+  }
   if (h->capture) fz_buf_add(h->capture, msg, len);
   return len;
 }
@@ -373,8 +376,8 @@ void fz_touch(mutls_conn *c) {
     fprintf(stderr, "%s: state %d, %s%s%s%s\n", c->is_server ? "server" : "client",
             (int)c->state, c->established ? "established, " : "",
             mutls_conn_resumed(c) ? "resumed, " : "", mutls_error_name(mutls_conn_error(c)),
-            c->why[0] ? ": " : "");
-  if (verbose && c->why[0]) fprintf(stderr, "  %s\n", c->why);
+            c->why ? ": " : "");
+  if (verbose && c->why) fprintf(stderr, "  %s\n", c->why);
   touch_str(mutls_conn_version(c));
   touch_str(mutls_conn_cipher_suite(c));
   touch_str(mutls_conn_group(c));

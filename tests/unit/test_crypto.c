@@ -280,6 +280,18 @@ static void test_aead_roundtrip(mt_aead_alg alg, const char *label) {
   snprintf(name, sizeof(name), "%s empty plaintext", label);
   CHECK(name, mt_aead_seal(s, nonce, NULL, 0, NULL, 0, rec) == 0 &&
                   mt_aead_open(o, nonce, NULL, 0, rec, 16, out) == 0);
+
+  /* Two pieces (a record's content and its type byte, split anywhere, even
+   * mid-block) seal to the same bytes as one. */
+  uint8_t one[64], two[64];
+  int same = 1;
+  for (size_t cut = 0; cut <= 24; cut += 7) {
+    same &= mt_aead_seal(s, nonce, aad, 5, msg, 24, one) == 0 &&
+            mt_aead_seal2(s, nonce, aad, 5, msg, cut, msg + cut, 24 - cut, two) == 0 &&
+            memcmp(one, two, 40) == 0;
+  }
+  snprintf(name, sizeof(name), "%s seal2: two pieces seal as one", label);
+  CHECK(name, same && mt_aead_open(o, nonce, aad, 5, two, 40, out) == 0 && memcmp(out, msg, 24) == 0);
   mt_aead_free(s);
   mt_aead_free(o);
 }

@@ -872,7 +872,7 @@ static void check_client_auth(const char *tag, const mutls_conn *c, const trace 
   snprintf(what, sizeof what, "our identity chosen for it, to sign with %s (the trace's scheme)",
            mt_sigscheme_name(cv_scheme(t->c_cv)));
   CHECKF(nm(tag, what), c->id == 0 && c->our_scheme == cv_scheme(t->c_cv),
-         "identity %d, scheme 0x%04x; %s", c->id, c->our_scheme, c->notice);
+         "identity %d, scheme 0x%04x; %s", c->id, c->our_scheme, mutls_conn_notice(c));
   check_peer(tag, "server", c, t->cert_msg, t->s_subject, t->cv);
   CHECK(nm(tag, "our Certificate and CertificateVerify were sent"), c->cert_sent);
 }
