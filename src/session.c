@@ -348,7 +348,7 @@ int mutls_conn_set_session(mutls_conn *c, const uint8_t *data, size_t len) {
            (!chain.len || (s->chain = malloc(chain.len)) != NULL);
   char why[400];
   if (ok && session_peer(c, chain, &s->peer, why, sizeof why) != 0) {
-    snprintf(c->notice, sizeof c->notice, "the session was not taken: %.380s", why);
+    mt_notice(c, "the session was not taken: %s", why);
     ok = 0;
   }
   if (!ok) {
