@@ -187,6 +187,10 @@ static int seal(mt_ticket_keys *k, const uint8_t *pt, size_t len, mt_writer *out
   return rc;
 }
 
+int mt_ticket_seal(mutls_config *cfg, const uint8_t *pt, size_t len, mt_writer *out) {
+  return cfg->ticket_keys ? seal(cfg->ticket_keys, pt, len, out) : -1;
+}
+
 /* Opens a ticket into pt (len - TICKET_OVERHEAD bytes). */
 static int open_ticket(mt_ticket_keys *k, const uint8_t *t, size_t len, uint8_t *pt) {
   int rc = -1;
