@@ -350,6 +350,13 @@ static int recheck_identity(mutls_conn *c, mt_reader chain, char *why, size_t le
     der[n] = cert.p;
     der_len[n++] = cert.len;
   }
+  /* We write whole certificates, at most MT_MAX_CHAIN (a longer chain is
+   * refused in the handshake), and nothing after them: whatever is left is
+   * not a chain of ours, not to be cut down to one. */
+  if (mt_r_left(&chain)) {
+    snprintf(why, len, "the client chain in the ticket is malformed");
+    return -1;
+  }
   /* The verified-chain cache spares the parse and the verification when it
    * holds this chain and what it established still stands. */
   mutls_peer *peer = NULL;
