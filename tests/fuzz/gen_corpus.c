@@ -215,7 +215,7 @@ static void msgs_seeds(unsigned k, const fz_scenario *s, const fz_buf *c_msgs,
     }
   }
   for (off = 0, m = next_msg(c_msgs, &off); m.len; m = next_msg(c_msgs, &off))
-    if (m.p[0] == HS_CERTIFICATE && m.len > 8 && m.len > 8 + m.p[4]) {
+    if (m.p[0] == HS_CERTIFICATE && m.len > 8 && m.len > 8 + (size_t)m.p[4]) {
       static const uint8_t sel[] = {4 | 3}; /* no name, for client use */
       SEED("fuzz_peer_cert", "client-chain", P(sel, 1), P(m.p + 8 + m.p[4], m.len - 8 - m.p[4]));
     }
