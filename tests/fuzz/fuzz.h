@@ -62,9 +62,11 @@ void fz_buf_free(fz_buf *b);
  * ticket and keeps a verified-chain cache, as servers do by default; the
  * client (for "localhost", verifying) has the client identity. */
 const fz_scenario *fz_ticket_scenario(void);
-/* Empties that server's verified-chain cache (no connection of it may be
- * alive), so that each input starts from the same state. */
-void fz_fresh_chain_cache(void);
+/* Gives that server an empty verified-chain cache and new ticket keys,
+ * single-use or not (no connection of it may be alive), so that each input
+ * starts from the same state: what one leaves in the cache or in the list
+ * of used tickets does not change the next one's path. */
+void fz_ticket_server_fresh(int single_use);
 
 /* DER of a checked-in certificate (valid for the whole run). */
 typedef enum { FZ_CERT_CA, FZ_CERT_SERVER, FZ_CERT_CLIENT } fz_cert;

@@ -90,7 +90,7 @@ static mutls_config *make_config(const settings *st, const pem_files *f) {
   }
   /* No verified-chain cache either: one input's chain must not make the
    * next one's verification take another path (unless the target empties
-   * it for each input: fz_fresh_chain_cache). */
+   * it for each input: fz_ticket_server_fresh). */
   check(cfg, mt_config_set_chain_cache(cfg, st->chain_cache), "chain cache");
   if (st->suites) check(cfg, mutls_config_set_cipher_suites(cfg, st->suites), st->suites);
   if (st->groups) check(cfg, mutls_config_set_groups(cfg, st->groups), st->groups);
@@ -204,11 +204,15 @@ const fz_scenario *fz_scenario_at(unsigned i) { return &scenarios[i % FZ_N_SCENA
 
 const fz_scenario *fz_ticket_scenario(void) { return &ticket_scenario; }
 
-void fz_fresh_chain_cache(void) {
-  /* No connection of the config is alive: nothing else holds the cache. */
+void fz_ticket_server_fresh(int single_use) {
+  /* No connection of the config is alive: nothing else holds these. */
   mutls_config *cfg = ticket_scenario.server;
   mt_chain_cache_free(cfg->vcache);
-  if (!(cfg->vcache = mt_chain_cache_new(TICKET_CHAIN_CACHE))) die("chain cache", "out of memory");
+  mt_ticket_keys_free(cfg->ticket_keys);
+  cfg->vcache = mt_chain_cache_new(TICKET_CHAIN_CACHE);
+  cfg->ticket_keys = mt_ticket_keys_new();
+  if (!cfg->vcache || !cfg->ticket_keys) die("fz_ticket_server_fresh", "out of memory");
+  mt_ticket_keys_single_use(cfg->ticket_keys, single_use);
 }
 
 const uint8_t *fz_cert_der(fz_cert which, size_t *len) {

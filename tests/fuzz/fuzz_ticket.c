@@ -6,8 +6,8 @@
  * it (mt_ticket_seal).
  *
  * Per input, in fz_ticket_scenario (client certificate required, an allow
- * rule, one ticket per handshake, a verified-chain cache emptied for each
- * input): the plaintext is sealed; a client is
+ * rule, one ticket per handshake; a verified-chain cache and ticket keys
+ * new for each input): the plaintext is sealed; a client is
  * given a session (format 1, see fuzz_session.c) holding that ticket, the
  * harness's PSK, the ticket's suite (TLS_AES_128_GCM_SHA256 if that is not
  * a suite we know: the client would refuse the session) and the server's
@@ -20,9 +20,10 @@
  *   bit 0  overwrite created with the current time (less a second), so
  *          that a seed does not expire;
  *   bit 1  overwrite the psk's bytes with the harness's PSK, so that the
- *          binder the client computes with it verifies on the server.
+ *          binder the client computes with it verifies on the server;
+ *   bit 2  single-use tickets (use_once).
  *
- * Two self-checks abort() (a crash for libFuzzer, a failure for replay):
+ * Three self-checks abort() (a crash for libFuzzer, a failure for replay):
  *   - the canonical ticket (fz_ticket_canonical: version 1,
  *     TLS_AES_128_GCM_SHA256, a 32-byte PSK, the checked-in client
  *     certificate), with both flags, must resume: the target reaches the
@@ -30,7 +31,8 @@
  *   - when the handshake completes, the ticket the server sent at its end
  *     must resume a fresh client and server: what the server seals it
  *     opens, and the identity it recorded passes its own recheck (there,
- *     from the verified-chain cache the first handshake filled). */
+ *     from the verified-chain cache the first handshake filled);
+ *   - with bit 2, a ticket that resumed does not resume again. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -144,12 +146,26 @@ static void check_reissued(const fz_scenario *s, const mutls_conn *c) {
   mutls_conn_free(s2);
 }
 
+/* The third self-check: a single-use ticket that resumed does not again. */
+static void check_replay(const fz_scenario *s, uint16_t suite, const uint8_t *ticket,
+                         size_t len) {
+  fz_hook ch, sh;
+  mutls_conn *c = client_offering(s, &ch, suite, ticket, len), *sv = fz_server_new(s, &sh, NULL);
+  fz_converse(c, sv);
+  if (mutls_conn_resumed(sv)) {
+    fprintf(stderr, "fuzz_ticket: a single-use ticket resumed twice\n");
+    abort();
+  }
+  mutls_conn_free(c);
+  mutls_conn_free(sv);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   const fz_scenario *s = fz_ticket_scenario();
   mt_writer ticket;
   fz_hook ch, sh;
   if (size < 1) return 0;
-  fz_fresh_chain_cache();
+  fz_ticket_server_fresh(data[0] & 4);
   size_t n = size - 1;
   uint8_t *pt = malloc(n ? n : 1);
   if (!pt) return 0;
@@ -173,6 +189,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     abort();
   }
   if (done) check_reissued(s, c);
+  if (resumed && (data[0] & 4)) check_replay(s, suite, ticket.buf, ticket.len);
   if (getenv("FUZZ_VERBOSE")) {
     mt_chain_cache_stats_t st;
     mt_chain_cache_stats(s->server, &st);

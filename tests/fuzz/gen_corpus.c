@@ -308,6 +308,7 @@ static void ticket_seeds(void) {
   fz_buf_add(&padded, pad, sizeof pad); /* bytes after the last certificate */
 
   ticket_seed("resumes", 3, &canon, &one, P(NULL, 0));
+  ticket_seed("resumes-single-use", 3 | 4, &canon, &one, P(NULL, 0));
   ticket_seed("resumes-with-ca-in-chain", 3, &canon, &two, P(NULL, 0));
   ticket_seed("no-client-chain", 3, &canon, &none, P(NULL, 0));
   ticket_seed("server-cert-as-client-chain", 3, &canon, &wrong, P(NULL, 0));
