@@ -321,6 +321,10 @@ static void ticket_seeds(void) {
   ticket_seed("expired", 2, &canon, &one, P(NULL, 0)); /* created as written: 1970 */
   f = canon, f.lifetime = 0;
   ticket_seed("lifetime-0", 3, &f, &one, P(NULL, 0));
+  f = canon, f.lifetime = 604801; /* 4.6.1: seven days at most */
+  ticket_seed("lifetime-too-long", 3, &f, &one, P(NULL, 0));
+  f = canon, f.created = (uint64_t)INT64_MAX - 1000;
+  ticket_seed("created-in-the-future", 2, &f, &one, P(NULL, 0));
   f = canon, f.version = FZ_TICKET_VERSION + 1;
   ticket_seed("wrong-version", 3, &f, &one, P(NULL, 0));
   f = canon, f.suite = 0x0a0a;
