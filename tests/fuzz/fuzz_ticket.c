@@ -7,8 +7,8 @@
  *
  * Per input, in fz_ticket_scenario (client certificate required, an allow
  * rule, one ticket per handshake; a verified-chain cache and ticket keys
- * new for each input): the plaintext is sealed; a client is
- * given a session (format 1, see fuzz_session.c) holding that ticket, the
+ * new for each input): the plaintext is sealed; a client is given a
+ * session (format 1, see fuzz_session.c) holding that ticket, the
  * harness's PSK, the ticket's suite (TLS_AES_128_GCM_SHA256 if that is not
  * a suite we know: the client would refuse the session) and the server's
  * chain; then client and server talk in memory to the end: a resumption,
