@@ -364,6 +364,12 @@ int mt_ticket_keys_load(mt_ticket_keys *k, const char *path, char *err, size_t e
 void mt_ticket_keys_rotate(mt_ticket_keys *k);
 void mt_ticket_keys_schedule(mt_ticket_keys *k, unsigned rotate_s, unsigned grace_s);
 void mt_ticket_keys_single_use(mt_ticket_keys *k, int on);
+/* For tests and fuzzers only: appends to out a ticket holding plaintext pt
+ * (the format ticket_plaintext writes), sealed with cfg's current ticket
+ * key, as mt_server_send_tickets would. A fuzzer cannot forge a sealed
+ * ticket, so without this the opening (decode, binder, identity recheck)
+ * would be out of its reach. 0, or -1 if sealing failed. */
+int mt_ticket_seal(mutls_config *cfg, const uint8_t *pt, size_t len, mt_writer *out);
 /* After the client's Finished: sends cfg->tickets NewSessionTickets. */
 int mt_server_send_tickets(mutls_conn *c);
 /* Looks at the ClientHello's pre_shared_key: 1 when a ticket is accepted

@@ -14,6 +14,8 @@
 #define TICKET_VERSION 1
 #define TICKET_OVERHEAD (KEY_NAME + MT_AEAD_NONCE + MT_AEAD_TAG)
 #define USED_MAX 4096
+#define MAX_LIFETIME 604800  /* 4.6.1: seven days at most */
+#define CLOCK_SKEW_MS 300000 /* between servers that share a ticket key file */
 
 typedef struct {
   uint8_t name[KEY_NAME];
@@ -187,6 +189,10 @@ static int seal(mt_ticket_keys *k, const uint8_t *pt, size_t len, mt_writer *out
   return rc;
 }
 
+int mt_ticket_seal(mutls_config *cfg, const uint8_t *pt, size_t len, mt_writer *out) {
+  return cfg->ticket_keys ? seal(cfg->ticket_keys, pt, len, out) : -1;
+}
+
 /* Opens a ticket into pt (len - TICKET_OVERHEAD bytes). */
 static int open_ticket(mt_ticket_keys *k, const uint8_t *t, size_t len, uint8_t *pt) {
   int rc = -1;
@@ -331,6 +337,15 @@ static int decode_ticket(const uint8_t *pt, size_t len, ticket_body *t) {
   return 0;
 }
 
+/* 1 if a ticket issued at created (ms) for lifetime (s) is still good at
+ * now. One created in the future (beyond the clocks of servers sharing
+ * keys) or living longer than 4.6.1 allows is not one we issued: judging
+ * it by its age would accept it for ever, and its expiry would overflow. */
+static int ticket_current(uint64_t created, uint32_t lifetime, int64_t now) {
+  if (lifetime > MAX_LIFETIME || created > (uint64_t)now + CLOCK_SKEW_MS) return 0;
+  return now - (int64_t)created <= (int64_t)lifetime * 1000;
+}
+
 /* The client identity a ticket remembers, judged again now: time, CRLs,
  * allow rules. Returns 0 and sets c->peer, or -1 with a sentence in why. */
 static int recheck_identity(mutls_conn *c, mt_reader chain, char *why, size_t len) {
@@ -345,6 +360,13 @@ static int recheck_identity(mutls_conn *c, mt_reader chain, char *why, size_t le
   while (n < MT_MAX_CHAIN && mt_r_block(&chain, 3, &cert) == 0) {
     der[n] = cert.p;
     der_len[n++] = cert.len;
+  }
+  /* We write whole certificates, at most MT_MAX_CHAIN (a longer chain is
+   * refused in the handshake), and nothing after them: whatever is left is
+   * not a chain of ours, not to be cut down to one. */
+  if (mt_r_left(&chain)) {
+    snprintf(why, len, "the client chain in the ticket is malformed");
+    return -1;
   }
   /* The verified-chain cache spares the parse and the verification when it
    * holds this chain and what it established still stands. */
@@ -412,7 +434,7 @@ int mt_server_try_psk(mutls_conn *c, const void *client_hello, const uint8_t *ms
   if (open_ticket(c->cfg->ticket_keys, ticket.p, ticket.len, pt) != 0 ||
       decode_ticket(pt, ticket.len - TICKET_OVERHEAD, &t) != 0 || !mt_suite_by_id(t.suite) ||
       mt_suite_by_id(t.suite)->hash != c->suite->hash || t.psk.len != c->hlen ||
-      (int64_t)(mt_now_ms() - t.created) > (int64_t)t.lifetime * 1000)
+      !ticket_current(t.created, t.lifetime, mt_now_ms()))
     goto out;
   uint8_t th[MT_MAX_HASH], expect[MT_MAX_HASH];
   /* 4.2.11.2: the binder covers the ClientHello up to the binders list (its

@@ -54,6 +54,52 @@ typedef struct {
 void fz_buf_add(fz_buf *b, const void *p, size_t n);
 void fz_buf_free(fz_buf *b);
 
+/* ---- resumption with a ticket of ours (fuzz_ticket) ------------------------ */
+
+/* A scenario outside the numbered table (seeds name those by number):
+ * mutual TLS with resumption. The server requires a client certificate
+ * from the fuzz CA, allows the URIs under spiffe://mutls.test/, sends one
+ * ticket and keeps a verified-chain cache, as servers do by default; the
+ * client (for "localhost", verifying) has the client identity. */
+const fz_scenario *fz_ticket_scenario(void);
+/* Gives that server an empty verified-chain cache and new ticket keys,
+ * single-use or not (no connection of it may be alive), so that each input
+ * starts from the same state: what one leaves in the cache or in the list
+ * of used tickets does not change the next one's path. */
+void fz_ticket_server_fresh(int single_use);
+
+/* DER of a checked-in certificate (valid for the whole run). */
+typedef enum { FZ_CERT_CA, FZ_CERT_SERVER, FZ_CERT_CLIENT } fz_cert;
+const uint8_t *fz_cert_der(fz_cert which, size_t *len);
+
+/* The fields of a ticket's plaintext, as src/ticket.c's ticket_plaintext
+ * writes them: version, suite, created (ms, 8 bytes), lifetime (s),
+ * age_add, psk<1>, chain<3> (certificates, each <3>). The psk is psk_len
+ * bytes of fz_ticket_psk's pattern; chain is the block's body. */
+typedef struct {
+  uint8_t version;
+  uint16_t suite;
+  uint64_t created;
+  uint32_t lifetime, age_add;
+  size_t psk_len;
+} fz_ticket_fields;
+#define FZ_TICKET_VERSION 1
+#define FZ_TICKET_CREATED_AT 3 /* where created and the psk start in a plaintext */
+#define FZ_TICKET_PSK_AT 19
+void fz_ticket_plaintext(fz_buf *out, const fz_ticket_fields *f, const uint8_t *chain,
+                         size_t chain_len);
+/* The ticket fuzz_ticket must resume, with the checked-in client
+ * certificate as its chain (created: 0, for the harness to fill in). */
+extern const fz_ticket_fields fz_ticket_canonical;
+/* Appends one certificate (u24 length, then der) to a chain body. */
+void fz_chain_add(fz_buf *chain, const uint8_t *der, size_t len);
+/* The harness's known PSK: byte i of any length is fz_ticket_psk(i). */
+uint8_t fz_ticket_psk(size_t i);
+
+/* Runs the client c against the server s in memory (c speaks first) until
+ * neither has anything more to say. */
+void fz_converse(mutls_conn *c, mutls_conn *s);
+
 /* The injection hook of one connection: it must outlive the connection.
  * capture (optional) receives every handshake message the connection
  * sends through mt_send_handshake, as sent. */
@@ -105,7 +151,8 @@ void fz_handle_messages(mutls_conn *c, const uint8_t *p, size_t len);
 /* Calls every getter (and, once connected, the exporter, a write and a
  * close) so that what a failure left behind is read at least once. With
  * FUZZ_VERBOSE set in the environment, first says on stderr where the
- * connection ended (to check that seeds go where they should). */
+ * connection ended, and its notice if it has one (to check that seeds go
+ * where they should). */
 void fz_touch(mutls_conn *c);
 
 /* An honest handshake for scenario s, then application data both ways, a

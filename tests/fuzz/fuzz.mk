@@ -18,7 +18,7 @@ F ?= build-fuzz
 B ?= build-san
 
 TARGETS := fuzz_server_recv fuzz_client_recv fuzz_client_msgs fuzz_server_msgs fuzz_hello \
-	fuzz_peer_cert fuzz_session
+	fuzz_peer_cert fuzz_session fuzz_ticket
 
 BASE := -std=c11 -D_GNU_SOURCE -Iinclude -Isrc -Itests/fuzz -g -fno-omit-frame-pointer
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter

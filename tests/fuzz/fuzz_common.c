@@ -6,10 +6,11 @@
 #include <string.h>
 #include <unistd.h>
 
-static fz_scenario scenarios[FZ_N_SCENARIOS];
+static fz_scenario scenarios[FZ_N_SCENARIOS], ticket_scenario;
 static int ready;
 static mt_pkey *server_key, *client_key; /* for the oracle messages */
 static mt_trust *ca_trust;
+static mt_chain *certs[3]; /* fz_cert's order */
 
 static void die(const char *what, const char *why) {
   fprintf(stderr, "fuzz setup: %s: %s\n", what, why);
@@ -56,6 +57,7 @@ typedef struct {
   int client_auth; /* server: a mutls_client_auth mode, with the fuzz CA as client CA */
   int tickets;     /* server: tickets after the handshake (random bytes: off by default) */
   int pha;         /* client: offer post-handshake authentication */
+  unsigned chain_cache; /* entries of the verified-chain cache (off by default) */
   const char *suites, *groups, *alpn, *allow;
 } settings;
 
@@ -87,8 +89,9 @@ static mutls_config *make_config(const settings *st, const pem_files *f) {
     check(cfg, mutls_config_set_post_handshake_auth(cfg, st->pha), "post-handshake auth");
   }
   /* No verified-chain cache either: one input's chain must not make the
-   * next one's verification take another path. */
-  check(cfg, mt_config_set_chain_cache(cfg, 0), "chain cache");
+   * next one's verification take another path (unless the target empties
+   * it for each input: fz_ticket_server_fresh). */
+  check(cfg, mt_config_set_chain_cache(cfg, st->chain_cache), "chain cache");
   if (st->suites) check(cfg, mutls_config_set_cipher_suites(cfg, st->suites), st->suites);
   if (st->groups) check(cfg, mutls_config_set_groups(cfg, st->groups), st->groups);
   if (st->alpn) check(cfg, mutls_config_set_alpn(cfg, st->alpn), st->alpn);
@@ -101,12 +104,14 @@ static mutls_config *make_config(const settings *st, const pem_files *f) {
 #define P384 MT_GROUP_SECP384R1
 #define CHACHA_FIRST "TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256"
 
-/* The scenarios. Add at the end only: seeds name theirs by number. */
-static const struct {
+typedef struct {
   const char *name, *server_name;
   settings client, server;
   uint16_t client_group, hrr_group, server_group;
-} table[FZ_N_SCENARIOS] = {
+} scenario_def;
+
+/* The scenarios. Add at the end only: seeds name theirs by number. */
+static const scenario_def table[FZ_N_SCENARIOS] = {
     /* Server authentication only, everything by default. */
     {"default", "localhost", {.verify = 1}, {.server = 1}, X25519, 0, X25519},
     /* ChaCha20 (the server's first choice) and ALPN (h2: the server's). */
@@ -133,6 +138,33 @@ static const struct {
      {.server = 1, .client_auth = MUTLS_CLIENT_AUTH_OPTIONAL, .tickets = 2}, X25519, 0, X25519},
 };
 
+/* fz_ticket_scenario's: like mtls-p384, but resumable, and with the
+ * verified-chain cache a server has by default (recheck_identity goes
+ * through it). */
+#define TICKET_CHAIN_CACHE 8
+static const scenario_def ticket_def = {
+    "mtls-tickets", "localhost", {.verify = 1, .identity = 1},
+    {.server = 1, .client_auth = MUTLS_CLIENT_AUTH_REQUIRED, .allow = "uri:spiffe://mutls.test/*",
+     .tickets = 1, .chain_cache = TICKET_CHAIN_CACHE},
+    X25519, 0, X25519};
+
+static void build(fz_scenario *s, const scenario_def *d, const pem_files *f) {
+  s->name = d->name;
+  s->server_name = d->server_name;
+  s->client = make_config(&d->client, f);
+  s->server = make_config(&d->server, f);
+  s->client_group = d->client_group;
+  s->hrr_group = d->hrr_group;
+  s->server_group = d->server_group;
+}
+
+static mt_chain *load_cert(const char *pem) {
+  char why[200];
+  mt_chain *c = mt_chain_load_pem((const uint8_t *)pem, strlen(pem), why, sizeof why);
+  if (!c) die("a checked-in certificate", why);
+  return c;
+}
+
 void fz_init(void) {
   if (ready) return;
   char dir[256];
@@ -145,16 +177,11 @@ void fz_init(void) {
   write_file(dir, "server.key", fz_server_key, f.key, sizeof f.key);
   write_file(dir, "client.pem", fz_client_pem, f.ccert, sizeof f.ccert);
   write_file(dir, "client.key", fz_client_key, f.ckey, sizeof f.ckey);
-  for (size_t i = 0; i < FZ_N_SCENARIOS; i++) {
-    fz_scenario *s = &scenarios[i];
-    s->name = table[i].name;
-    s->server_name = table[i].server_name;
-    s->client = make_config(&table[i].client, &f);
-    s->server = make_config(&table[i].server, &f);
-    s->client_group = table[i].client_group;
-    s->hrr_group = table[i].hrr_group;
-    s->server_group = table[i].server_group;
-  }
+  for (size_t i = 0; i < FZ_N_SCENARIOS; i++) build(&scenarios[i], &table[i], &f);
+  build(&ticket_scenario, &ticket_def, &f);
+  certs[FZ_CERT_CA] = load_cert(fz_ca_pem);
+  certs[FZ_CERT_SERVER] = load_cert(fz_server_pem);
+  certs[FZ_CERT_CLIENT] = load_cert(fz_client_pem);
   char why[200];
   server_key = mt_pkey_load_pem((const uint8_t *)fz_server_key, strlen(fz_server_key), why,
                                 sizeof why);
@@ -174,6 +201,58 @@ void fz_init(void) {
 const mt_trust *fz_trust(void) { return ca_trust; }
 
 const fz_scenario *fz_scenario_at(unsigned i) { return &scenarios[i % FZ_N_SCENARIOS]; }
+
+const fz_scenario *fz_ticket_scenario(void) { return &ticket_scenario; }
+
+void fz_ticket_server_fresh(int single_use) {
+  /* No connection of the config is alive: nothing else holds these. */
+  mutls_config *cfg = ticket_scenario.server;
+  mt_chain_cache_free(cfg->vcache);
+  mt_ticket_keys_free(cfg->ticket_keys);
+  cfg->vcache = mt_chain_cache_new(TICKET_CHAIN_CACHE);
+  cfg->ticket_keys = mt_ticket_keys_new();
+  if (!cfg->vcache || !cfg->ticket_keys) die("fz_ticket_server_fresh", "out of memory");
+  mt_ticket_keys_single_use(cfg->ticket_keys, single_use);
+}
+
+const uint8_t *fz_cert_der(fz_cert which, size_t *len) {
+  return mt_chain_der(certs[which], 0, len);
+}
+
+/* ---- ticket plaintexts ------------------------------------------------------ */
+
+uint8_t fz_ticket_psk(size_t i) { return (uint8_t)(0x70 + i); }
+
+const fz_ticket_fields fz_ticket_canonical = {
+    FZ_TICKET_VERSION, TLS_AES_128_GCM_SHA256, 0, 7200, 0x5eed1e55, 32};
+
+void fz_ticket_plaintext(fz_buf *out, const fz_ticket_fields *f, const uint8_t *chain,
+                         size_t chain_len) {
+  mt_writer w;
+  mt_w_init(&w, (size_t)1 << 25);
+  mt_w_u8(&w, f->version);
+  mt_w_u16(&w, f->suite);
+  for (int shift = 48; shift >= 0; shift -= 16) mt_w_u16(&w, (uint16_t)(f->created >> shift));
+  mt_w_u16(&w, (uint16_t)(f->lifetime >> 16));
+  mt_w_u16(&w, (uint16_t)f->lifetime);
+  mt_w_u16(&w, (uint16_t)(f->age_add >> 16));
+  mt_w_u16(&w, (uint16_t)f->age_add);
+  size_t t = mt_w_begin(&w, 1);
+  for (size_t i = 0; i < f->psk_len; i++) mt_w_u8(&w, fz_ticket_psk(i));
+  mt_w_end(&w, t, 1);
+  t = mt_w_begin(&w, 3);
+  mt_w_bytes(&w, chain, chain_len);
+  mt_w_end(&w, t, 3);
+  if (mt_w_failed(&w)) die("fz_ticket_plaintext", "too big");
+  fz_buf_add(out, w.buf, w.len);
+  mt_w_free(&w);
+}
+
+void fz_chain_add(fz_buf *chain, const uint8_t *der, size_t len) {
+  uint8_t n[3] = {(uint8_t)(len >> 16), (uint8_t)(len >> 8), (uint8_t)len};
+  fz_buf_add(chain, n, 3);
+  fz_buf_add(chain, der, len);
+}
 
 /* ---- injection ------------------------------------------------------------ */
 
@@ -378,6 +457,8 @@ void fz_touch(mutls_conn *c) {
             mutls_conn_resumed(c) ? "resumed, " : "", mutls_error_name(mutls_conn_error(c)),
             c->why ? ": " : "");
   if (verbose && c->why) fprintf(stderr, "  %s\n", c->why);
+  const char *notice = mutls_conn_notice(c);
+  if (verbose && notice && notice[0]) fprintf(stderr, "  notice: %s\n", notice);
   touch_str(mutls_conn_version(c));
   touch_str(mutls_conn_cipher_suite(c));
   touch_str(mutls_conn_group(c));
@@ -469,6 +550,14 @@ static int key_update(mutls_conn *c, fz_buf *msgs) {
       mt_ks_update(c, secret) != 0 || mt_set_write_key(c, secret) != 0)
     return -1;
   return 0;
+}
+
+void fz_converse(mutls_conn *c, mutls_conn *s) {
+  fz_buf c_out = {0}, s_out = {0};
+  fz_drain(c, &c_out);
+  pump(c, s, &c_out, &s_out, NULL, NULL);
+  fz_buf_free(&c_out);
+  fz_buf_free(&s_out);
 }
 
 static void say(mutls_conn *c, const char *text) {

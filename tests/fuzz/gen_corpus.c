@@ -215,7 +215,7 @@ static void msgs_seeds(unsigned k, const fz_scenario *s, const fz_buf *c_msgs,
     }
   }
   for (off = 0, m = next_msg(c_msgs, &off); m.len; m = next_msg(c_msgs, &off))
-    if (m.p[0] == HS_CERTIFICATE && m.len > 8 && m.len > 8 + m.p[4]) {
+    if (m.p[0] == HS_CERTIFICATE && m.len > 8 && m.len > 8 + (size_t)m.p[4]) {
       static const uint8_t sel[] = {4 | 3}; /* no name, for client use */
       SEED("fuzz_peer_cert", "client-chain", P(sel, 1), P(m.p + 8 + m.p[4], m.len - 8 - m.p[4]));
     }
@@ -271,6 +271,89 @@ static void resumption_seeds(const fz_scenario *s, const fz_buf *session) {
   mutls_conn_free(c);
 }
 
+/* One fuzz_ticket seed: flags, the plaintext of f with chain, then tail. */
+static void ticket_seed(const char *name, uint8_t flags, const fz_ticket_fields *f,
+                        const fz_buf *chain, part tail) {
+  fz_buf pt = {0};
+  fz_ticket_plaintext(&pt, f, chain->p, chain->len);
+  SEED("fuzz_ticket", name, P(&flags, 1), P(pt.p, pt.len), tail);
+  fz_buf_free(&pt);
+}
+
+/* fuzz_ticket: the canonical ticket (it resumes), and a variant stopping
+ * at each check of the server's opening. Flags 3: the harness makes the
+ * time and the PSK current (fuzz_ticket.c). */
+static void ticket_seeds(void) {
+  static const uint8_t junk[] = "not a certificate", pad[] = {0, 0};
+  const fz_ticket_fields canon = fz_ticket_canonical;
+  fz_ticket_fields f;
+  size_t ca_len, server_len, client_len;
+  const uint8_t *ca = fz_cert_der(FZ_CERT_CA, &ca_len);
+  const uint8_t *server = fz_cert_der(FZ_CERT_SERVER, &server_len);
+  const uint8_t *client = fz_cert_der(FZ_CERT_CLIENT, &client_len);
+  fz_buf one = {0}, none = {0}, wrong = {0}, ca_only = {0}, two = {0}, junk_der = {0},
+         padded = {0}, padded_der = {0}, too_many = {0}, pt = {0};
+  fz_chain_add(&one, client, client_len);
+  fz_chain_add(&wrong, server, server_len);
+  fz_chain_add(&ca_only, ca, ca_len);
+  fz_chain_add(&two, client, client_len);
+  fz_chain_add(&two, ca, ca_len);
+  fz_chain_add(&junk_der, junk, sizeof junk - 1);
+  fz_buf_add(&padded, client, client_len);
+  fz_buf_add(&padded, pad, sizeof pad);
+  fz_chain_add(&padded_der, padded.p, padded.len);
+  for (int i = 0; i <= MT_MAX_CHAIN; i++) fz_chain_add(&too_many, client, client_len);
+  fz_buf_free(&padded);
+  fz_chain_add(&padded, client, client_len);
+  fz_buf_add(&padded, pad, sizeof pad); /* bytes after the last certificate */
+
+  ticket_seed("resumes", 3, &canon, &one, P(NULL, 0));
+  ticket_seed("resumes-single-use", 3 | 4, &canon, &one, P(NULL, 0));
+  ticket_seed("resumes-with-ca-in-chain", 3, &canon, &two, P(NULL, 0));
+  ticket_seed("no-client-chain", 3, &canon, &none, P(NULL, 0));
+  ticket_seed("server-cert-as-client-chain", 3, &canon, &wrong, P(NULL, 0));
+  ticket_seed("ca-as-client-chain", 3, &canon, &ca_only, P(NULL, 0)); /* no URI: not allowed */
+  ticket_seed("chain-not-der", 3, &canon, &junk_der, P(NULL, 0));
+  ticket_seed("cert-with-trailing-bytes", 3, &canon, &padded_der, P(NULL, 0));
+  ticket_seed("chain-with-trailing-bytes", 3, &canon, &padded, P(NULL, 0));
+  ticket_seed("chain-too-long", 3, &canon, &too_many, P(NULL, 0));
+  ticket_seed("plaintext-trailing-bytes", 3, &canon, &one, P(pad, 1));
+  ticket_seed("expired", 2, &canon, &one, P(NULL, 0)); /* created as written: 1970 */
+  f = canon, f.lifetime = 0;
+  ticket_seed("lifetime-0", 3, &f, &one, P(NULL, 0));
+  f = canon, f.lifetime = 604801; /* 4.6.1: seven days at most */
+  ticket_seed("lifetime-too-long", 3, &f, &one, P(NULL, 0));
+  f = canon, f.created = (uint64_t)INT64_MAX - 1000;
+  ticket_seed("created-in-the-future", 2, &f, &one, P(NULL, 0));
+  f = canon, f.version = FZ_TICKET_VERSION + 1;
+  ticket_seed("wrong-version", 3, &f, &one, P(NULL, 0));
+  f = canon, f.suite = 0x0a0a;
+  ticket_seed("unknown-suite", 3, &f, &one, P(NULL, 0));
+  f = canon, f.suite = TLS_CHACHA20_POLY1305_SHA256;
+  ticket_seed("other-suite-same-hash", 3, &f, &one, P(NULL, 0));
+  f = canon, f.suite = TLS_AES_256_GCM_SHA384, f.psk_len = 48;
+  ticket_seed("other-hash", 3, &f, &one, P(NULL, 0));
+  f = canon, f.psk_len = 31;
+  ticket_seed("psk-too-short", 3, &f, &one, P(NULL, 0));
+  /* The client's PSK is the harness's; the ticket's differs: the binder
+   * does not verify (fatal). */
+  fz_ticket_plaintext(&pt, &canon, one.p, one.len);
+  pt.p[FZ_TICKET_PSK_AT + 1] ^= 0xff;
+  static const uint8_t time_only = 1, both = 3;
+  SEED("fuzz_ticket", "binder-mismatch", P(&time_only, 1), P(pt.p, pt.len));
+  SEED("fuzz_ticket", "truncated", P(&both, 1), P(pt.p, pt.len / 2));
+  SEED("fuzz_ticket", "empty", P(&both, 1));
+  fz_buf_free(&pt);
+  fz_buf_free(&one);
+  fz_buf_free(&wrong);
+  fz_buf_free(&ca_only);
+  fz_buf_free(&two);
+  fz_buf_free(&junk_der);
+  fz_buf_free(&padded);
+  fz_buf_free(&padded_der);
+  fz_buf_free(&too_many);
+}
+
 int main(int argc, char **argv) {
   if (argc != 3 || (strcmp(argv[1], "write") != 0 && strcmp(argv[1], "check") != 0)) {
     fprintf(stderr, "usage: %s write|check DIR\n", argv[0]);
@@ -305,6 +388,8 @@ int main(int argc, char **argv) {
     fz_buf_free(&s_msgs);
     if (rc != 0) return 1;
   }
+  random_scenario = 0;
+  ticket_seeds();
   if (checking) {
     if (stale) printf("%d generated seeds are stale: run tests/fuzz/make_corpus.sh\n", stale);
     return stale ? 1 : 0;

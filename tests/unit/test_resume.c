@@ -253,6 +253,87 @@ out:
   mutls_config_free(sc);
 }
 
+/* Into blob: the session sess (n bytes, from sc) with its ticket replaced
+ * by one sealed with sc's key: created (ms), a lifetime of 7200 s, the
+ * session's PSK, and der as the client chain, followed by trailing zero
+ * bytes if asked. Returns 0 if it could. */
+static int reseal(mutls_config *sc, const uint8_t *sess, int n, uint64_t created,
+                  const uint8_t *der, size_t der_len, size_t trailing, mt_writer *blob) {
+  mt_writer pt;
+  if (n < 5) return -1;
+  mt_w_init(&pt, 1 << 16);
+  /* The plaintext (ticket.c, ticket_plaintext); the session (format 1):
+   * version, suite, psk<1>, ticket<2>, then the rest. */
+  size_t psk_len = sess[3], off = 4 + psk_len;
+  mt_w_u8(&pt, 1);
+  mt_w_bytes(&pt, sess + 1, 2);
+  for (int shift = 48; shift >= 0; shift -= 16) mt_w_u16(&pt, (uint16_t)(created >> shift));
+  mt_w_bytes(&pt, (const uint8_t[]){0, 0, 0x1c, 0x20, 0, 0, 0, 0}, 8); /* lifetime, age_add */
+  mt_w_u8(&pt, (uint8_t)psk_len);
+  mt_w_bytes(&pt, sess + 4, psk_len);
+  size_t list = mt_w_begin(&pt, 3), t = mt_w_begin(&pt, 3);
+  mt_w_bytes(&pt, der, der_len);
+  mt_w_end(&pt, t, 3);
+  for (size_t i = 0; i < trailing; i++) mt_w_u8(&pt, 0);
+  mt_w_end(&pt, list, 3);
+  mt_w_bytes(blob, sess, off);
+  t = mt_w_begin(blob, 2);
+  int rc = mt_w_failed(&pt) ? -1 : mt_ticket_seal(sc, pt.buf, pt.len, blob);
+  mt_w_end(blob, t, 2);
+  off += 2 + ((size_t)sess[off] << 8 | sess[off + 1]);
+  mt_w_bytes(blob, sess + off, (size_t)n - off);
+  mt_w_free(&pt);
+  return rc == 0 && !mt_w_failed(blob) ? 0 : -1;
+}
+
+/* Tickets sealed with the server's key but not as the server writes them
+ * do not resume (4.6.1: no alert, a full handshake follows). */
+static void forged(void) {
+  mutls_config *sc = mtls_server(), *cc = mtls_client("client");
+  mutls_config_set_single_use_tickets(sc, 1);
+  mutls_conn *s, *c;
+  connect_once(sc, cc, &s, &c, NULL, 0);
+  uint8_t sess[8192], der[4096];
+  int n = mutls_conn_get_session(c, sess, sizeof sess);
+  size_t der_len = 0;
+  const uint8_t *p = mutls_peer_cert_der(mutls_conn_peer(s), 0, &der_len);
+  if (p && der_len <= sizeof der) memcpy(der, p, der_len);
+  mutls_conn_free(c);
+  mutls_conn_free(s);
+  uint64_t now = (uint64_t)mt_now_ms();
+  mt_writer blob;
+  mt_w_init(&blob, 1 << 16);
+
+  int ok = reseal(sc, sess, n, now, der, der_len, 0, &blob) == 0 &&
+           connect_once(sc, cc, &s, &c, blob.buf, blob.len);
+  CHECKF("a ticket resealed as the server writes it resumes", ok && mutls_conn_resumed(s),
+         "notice: %s; %s", mutls_conn_notice(s), mutls_conn_explain(s));
+  mutls_conn_free(c);
+  mutls_conn_free(s);
+
+  mt_w_reset(&blob);
+  ok = reseal(sc, sess, n, now, der, der_len, 2, &blob) == 0 &&
+       connect_once(sc, cc, &s, &c, blob.buf, blob.len);
+  CHECKF("a ticket whose client chain has trailing bytes does not resume; full handshake",
+         ok && !mutls_conn_resumed(s) && has(mutls_conn_notice(s), "chain in the ticket is malformed"),
+         "notice: %s; %s", mutls_conn_notice(s), mutls_conn_explain(s));
+  mutls_conn_free(c);
+  mutls_conn_free(s);
+
+  /* Single use computes when the ticket expires: from the far future,
+   * that overflowed (UBSan: signed integer overflow). */
+  mt_w_reset(&blob);
+  ok = reseal(sc, sess, n, INT64_MAX - 1000, der, der_len, 0, &blob) == 0 &&
+       connect_once(sc, cc, &s, &c, blob.buf, blob.len);
+  CHECKF("a ticket created in the future does not resume; full handshake",
+         ok && !mutls_conn_resumed(s), "%s", mutls_conn_explain(s));
+  mutls_conn_free(c);
+  mutls_conn_free(s);
+  mt_w_free(&blob);
+  mutls_config_free(cc);
+  mutls_config_free(sc);
+}
+
 static void single_use(void) {
   mutls_config *sc = mtls_server(), *cc = mtls_client("client");
   mutls_config_set_single_use_tickets(sc, 1);
@@ -355,6 +436,7 @@ int main(void) {
   resumption();
   bad_binder();
   recheck();
+  forged();
   single_use();
   session_blobs();
   confirm();
