@@ -53,6 +53,18 @@ int mt_hkdf_extract(mt_hash_alg alg, const uint8_t *salt, size_t salt_len,
 int mt_hkdf_expand(mt_hash_alg alg, const uint8_t *prk, size_t prk_len,
                    const uint8_t *info, size_t info_len, uint8_t *out,
                    size_t out_len);
+/* Several HKDF-Expand outputs from one PRK, each exactly what
+ * mt_hkdf_expand gives for its info and length, for the price of keying
+ * HMAC once (the key schedule derives two or three values from most of its
+ * secrets). On failure every output is wiped. */
+typedef struct {
+  const uint8_t *info;
+  size_t info_len;
+  uint8_t *out;
+  size_t out_len;
+} mt_hkdf_out;
+int mt_hkdf_expand_multi(mt_hash_alg alg, const uint8_t *prk, size_t prk_len,
+                         const mt_hkdf_out *outs, size_t n);
 
 /* ---- AEAD ---------------------------------------------------------------- */
 typedef enum {

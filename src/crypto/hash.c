@@ -186,38 +186,52 @@ int mt_hkdf_extract(mt_hash_alg alg, const uint8_t *salt, size_t salt_len, const
   return mt_hmac(alg, salt, salt_len, ikm, ikm_len, prk);
 }
 
-int mt_hkdf_expand(mt_hash_alg alg, const uint8_t *prk, size_t prk_len, const uint8_t *info,
-                   size_t info_len, uint8_t *out, size_t out_len) {
-  size_t hl = mt_hash_len(alg);
-  /* RFC 5869 2.3: L <= 255 * HashLen. */
-  if (hl == 0 || out_len > 255 * hl) return -1;
-  EVP_MAC_CTX *c = hmac_keyed(alg, prk, prk_len);
-  if (c == NULL) {
-    ERR_clear_error();
-    return -1;
-  }
+/* RFC 5869 2.3 for one output: T(i) = HMAC(PRK, T(i-1) | info | i), OKM =
+ * the first L bytes of T(1) | T(2) | ... c is keyed with the PRK; every
+ * block but the batch's very first starts again from that keyed state
+ * (EVP_MAC_init with no key: a copy of the inner state, no re-keying). */
+static int expand_one(EVP_MAC_CTX *c, size_t hl, int fresh, const mt_hkdf_out *o) {
   uint8_t t[MT_MAX_HASH];
   size_t done = 0, tlen = 0;
   int rc = 0;
-  /* T(i) = HMAC(PRK, T(i-1) | info | i); OKM = first L bytes of T(1)|T(2)|... */
-  for (uint8_t i = 1; done < out_len; i++) {
+  for (uint8_t i = 1; done < o->out_len; i++) {
     size_t n = 0;
-    if ((i > 1 && hmac_key(c, prk, prk_len) != 0) || (tlen && EVP_MAC_update(c, t, tlen) != 1) ||
-        (info_len && EVP_MAC_update(c, info, info_len) != 1) || EVP_MAC_update(c, &i, 1) != 1 ||
-        EVP_MAC_final(c, t, &n, sizeof(t)) != 1 || n != hl) {
+    if ((!fresh && EVP_MAC_init(c, NULL, 0, NULL) != 1) ||
+        (tlen && EVP_MAC_update(c, t, tlen) != 1) ||
+        (o->info_len && EVP_MAC_update(c, o->info, o->info_len) != 1) ||
+        EVP_MAC_update(c, &i, 1) != 1 || EVP_MAC_final(c, t, &n, sizeof(t)) != 1 || n != hl) {
       rc = -1;
       break;
     }
+    fresh = 0;
     tlen = hl;
-    size_t take = out_len - done < hl ? out_len - done : hl;
-    memcpy(out + done, t, take);
+    size_t take = o->out_len - done < hl ? o->out_len - done : hl;
+    memcpy(o->out + done, t, take);
     done += take;
   }
-  hmac_done(alg, c);
   OPENSSL_cleanse(t, sizeof(t));
+  return rc;
+}
+
+int mt_hkdf_expand_multi(mt_hash_alg alg, const uint8_t *prk, size_t prk_len,
+                         const mt_hkdf_out *outs, size_t n) {
+  size_t hl = mt_hash_len(alg);
+  if (hl == 0) return -1;
+  for (size_t j = 0; j < n; j++)
+    if (outs[j].out_len > 255 * hl) return -1; /* RFC 5869 2.3: L <= 255 * HashLen */
+  EVP_MAC_CTX *c = hmac_keyed(alg, prk, prk_len);
+  int rc = c != NULL ? 0 : -1;
+  for (size_t j = 0; j < n && rc == 0; j++) rc = expand_one(c, hl, j == 0, &outs[j]);
+  hmac_done(alg, c);
   if (rc != 0) {
-    OPENSSL_cleanse(out, out_len);
+    for (size_t j = 0; j < n; j++) OPENSSL_cleanse(outs[j].out, outs[j].out_len);
     ERR_clear_error();
   }
   return rc;
+}
+
+int mt_hkdf_expand(mt_hash_alg alg, const uint8_t *prk, size_t prk_len, const uint8_t *info,
+                   size_t info_len, uint8_t *out, size_t out_len) {
+  const mt_hkdf_out o = {info, info_len, out, out_len};
+  return mt_hkdf_expand_multi(alg, prk, prk_len, &o, 1);
 }

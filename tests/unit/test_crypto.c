@@ -163,6 +163,45 @@ static void test_hkdf(void) {
             memcmp(a, b, 40) == 0);
 }
 
+/* Several outputs of one PRK in one call equal one mt_hkdf_expand each,
+ * whatever their lengths (multi-block ones included) and order. */
+static void test_hkdf_multi(void) {
+  const struct hkdf_case *c = &hkdf_cases[1]; /* 82 bytes: three blocks */
+  uint8_t ikm[128], salt[128], info[128], prk[MT_MAX_HASH], okm[128], one[3][128], many[3][128];
+  size_t ikm_n = unhex(c->ikm, ikm, sizeof(ikm)), salt_n = unhex(c->salt, salt, sizeof(salt));
+  size_t info_n = unhex(c->info, info, sizeof(info)), okm_n = strlen(c->okm) / 2;
+  CHECK("hkdf multi: prk", mt_hkdf_extract(MT_SHA256, salt, salt_n, ikm, ikm_n, prk) == 0);
+  const mt_hkdf_out rfc[2] = {{(const uint8_t *)"x", 1, many[0], 16}, {info, info_n, okm, okm_n}};
+  CHECK("hkdf multi: rfc5869 case 2 as the second output",
+        mt_hkdf_expand_multi(MT_SHA256, prk, 32, rfc, 2) == 0 && eq_hex(okm, okm_n, c->okm));
+  const struct {
+    const char *info;
+    size_t len;
+  } want[3] = {{"key", 16}, {"", 100}, {"iv", 12}};
+  for (int alg = MT_SHA256; alg <= MT_SHA384; alg++) {
+    mt_hkdf_out outs[3];
+    int ok = 1;
+    for (int i = 0; i < 3; i++) {
+      const uint8_t *in = (const uint8_t *)want[i].info;
+      ok = ok && mt_hkdf_expand((mt_hash_alg)alg, prk, 32, in, strlen(want[i].info), one[i],
+                                want[i].len) == 0;
+      outs[i] = (mt_hkdf_out){in, strlen(want[i].info), many[i], want[i].len};
+    }
+    ok = ok && mt_hkdf_expand_multi((mt_hash_alg)alg, prk, 32, outs, 3) == 0;
+    for (int i = 0; i < 3; i++) ok = ok && memcmp(one[i], many[i], want[i].len) == 0;
+    CHECK(alg == MT_SHA256 ? "hkdf multi = single expansions (sha256)"
+                           : "hkdf multi = single expansions (sha384)",
+          ok);
+  }
+  /* One output too long: the call fails before deriving anything. */
+  static uint8_t big[255 * 32 + 1];
+  memset(many[0], 0xaa, 16);
+  const mt_hkdf_out bad[2] = {{NULL, 0, many[0], 16}, {NULL, 0, big, sizeof big}};
+  CHECK("hkdf multi: an output too long fails the call",
+        mt_hkdf_expand_multi(MT_SHA256, prk, 32, bad, 2) == -1 && many[0][0] == 0xaa &&
+            many[0][15] == 0xaa);
+}
+
 static void *hmac_thread(void *arg) {
   uint8_t out[32];
   int *ok = arg;
@@ -883,6 +922,7 @@ int main(void) {
   test_hash();
   test_hmac();
   test_hkdf();
+  test_hkdf_multi();
   test_threads();
   test_aead_kat();
   test_aead_roundtrip(MT_AES_128_GCM, "aes128gcm");
