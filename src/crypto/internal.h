@@ -43,9 +43,19 @@ extern int mt_weak_keys_allowed;
 int mt_verify_with(EVP_PKEY *pk, mt_key_kind kind, uint16_t scheme, const uint8_t *msg,
                    size_t msg_len, const uint8_t *sig, size_t sig_len);
 
+/* Signature schemes one key kind can produce: at most three (RSA-PSS with
+ * SHA-256, -384, -512). */
+#define MT_PKEY_SCHEMES 3
+
 struct mt_pkey {
   EVP_PKEY *pkey;
   mt_key_kind kind;
+  /* Signing contexts made when the key is loaded, one per scheme it can
+   * produce (sig.c: sign_init done, padding and digest set). Read-only:
+   * every signature signs with a duplicate, so threads that share the key
+   * write nothing they share. NULL for Ed25519, which signs the message
+   * itself, and wherever one could not be made (mt_sign then does without). */
+  EVP_PKEY_CTX *prepared[MT_PKEY_SCHEMES];
 };
 
 /* The CRLs of a set (crl.c), for X509_STORE_CTX_set0_crls; owned by the
