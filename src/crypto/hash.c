@@ -1,7 +1,6 @@
 /* hash.c - SHA-256/384, the transcript hash, HMAC and HKDF (RFC 5869). */
 #include "crypto/internal.h"
 
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -89,18 +88,19 @@ void mt_hash_free(mt_hash_ctx *h) {
 }
 
 /* ---- HMAC ----------------------------------------------------------------
- * Each thread keeps one HMAC context per hash, dup'd once from the template
- * of mt_crypto_init() (digest already set: no name lookups), and re-keys it
- * for every call; nothing shared is written, so this is thread safe. After
- * each call the context is re-keyed with the empty key, so that no key's
- * HMAC state (as good as the key) stays behind between calls; the context
- * is freed when its thread exits. Measured on OpenSSL 3.0 (32-byte
- * HKDF-Expand, SHA-256, one core): 0.62 us and 9 allocations, against
- * 0.72 us and 11 when each call dup'd the template, and 1.1 us for EVP_KDF
- * "HKDF" (3.0 cannot dup an HKDF context, so each call fetches its digest
- * by name). The allocations left are 3.0's: every digest init inside
- * HMAC_Init_ex makes a new provider context. Without the clearing re-key a
- * call would cost 0.43 us. */
+ * Each thread keeps one HMAC context per hash (in mt_thread_state), dup'd
+ * once from the template of mt_crypto_init() (digest already set: no name
+ * lookups), and re-keys it for every call; nothing shared is written, so
+ * this is thread safe. After each call the context is re-keyed with the
+ * empty key, so that no key's HMAC state (as good as the key) stays behind
+ * between calls; the context is freed when its thread exits. Measured on
+ * OpenSSL 3.0 (32-byte HKDF-Expand, SHA-256, one core): 0.62 us and 9
+ * allocations, against 0.72 us and 11 when each call dup'd the template,
+ * and 1.1 us for EVP_KDF "HKDF" (3.0 cannot dup an HKDF context, so each
+ * call fetches its digest by name). The allocations left are 3.0's: every
+ * digest init inside HMAC_Init_ex makes a new provider context. Keying and
+ * clearing are each about a third of that: hence mt_hkdf_expand_multi, which
+ * pays for them once for several outputs of one PRK. */
 
 /* (Re)keys c. An empty key is legal HMAC (RFC 2104), but libcrypto reads a
  * NULL key as "keep the old one", so pass a real pointer. */
@@ -109,40 +109,12 @@ static int hmac_key(EVP_MAC_CTX *c, const uint8_t *key, size_t key_len) {
   return EVP_MAC_init(c, key_len ? key : empty, key_len, NULL) == 1 ? 0 : -1;
 }
 
-typedef struct {
-  EVP_MAC_CTX *c[2]; /* by mt_hash_alg */
-} thread_hmac;
-
-static pthread_key_t hmac_tls_key;
-static pthread_once_t hmac_tls_once = PTHREAD_ONCE_INIT;
-static int hmac_tls_ok;
-static __thread thread_hmac *hmac_tls;
-
-static void hmac_tls_free(void *p) {
-  thread_hmac *t = p;
-  for (size_t i = 0; i < 2; i++) EVP_MAC_CTX_free(t->c[i]);
-  free(t);
-}
-
-static void hmac_tls_init(void) {
-  hmac_tls_ok = pthread_key_create(&hmac_tls_key, hmac_tls_free) == 0;
-}
-
 /* This thread's context for alg, keyed with key; hmac_done after use. */
 static EVP_MAC_CTX *hmac_keyed(mt_hash_alg alg, const uint8_t *key, size_t key_len) {
-  if (mt_crypto_init() != 0 || mt_md_of(alg) == NULL) return NULL;
-  if (hmac_tls == NULL) {
-    thread_hmac *t;
-    if (pthread_once(&hmac_tls_once, hmac_tls_init) != 0 || !hmac_tls_ok ||
-        (t = calloc(1, sizeof(*t))) == NULL)
-      return NULL;
-    if (pthread_setspecific(hmac_tls_key, t) != 0) {
-      free(t);
-      return NULL;
-    }
-    hmac_tls = t;
-  }
-  EVP_MAC_CTX **slot = &hmac_tls->c[alg];
+  struct mt_thread_state *t;
+  if (mt_crypto_init() != 0 || mt_md_of(alg) == NULL || (t = mt_thread_state()) == NULL)
+    return NULL;
+  EVP_MAC_CTX **slot = &t->hmac[alg];
   if (*slot == NULL && (*slot = EVP_MAC_CTX_dup(mt_algs_.hmac_tmpl[alg])) == NULL) return NULL;
   if (hmac_key(*slot, key, key_len) != 0) {
     /* A context in an unknown state is not kept. */
@@ -157,7 +129,7 @@ static EVP_MAC_CTX *hmac_keyed(mt_hash_alg alg, const uint8_t *key, size_t key_l
 static void hmac_done(mt_hash_alg alg, EVP_MAC_CTX *c) {
   if (c != NULL && hmac_key(c, NULL, 0) != 0) {
     EVP_MAC_CTX_free(c); /* frees and cleanses; the next call dups again */
-    hmac_tls->c[alg] = NULL;
+    mt_thread_state()->hmac[alg] = NULL;
   }
 }
 

@@ -64,6 +64,40 @@ const EVP_MD *mt_md_of(mt_hash_alg alg) {
   return NULL;
 }
 
+static pthread_key_t thread_key;
+static pthread_once_t thread_key_once = PTHREAD_ONCE_INIT;
+static int thread_key_ok;
+static __thread struct mt_thread_state *thread_state;
+
+static void thread_state_free(void *p) {
+  struct mt_thread_state *t = p;
+  for (size_t i = 0; i < 2; i++) EVP_MAC_CTX_free(t->hmac[i]);
+  for (size_t i = 0; i < MT_KEX_GROUPS; i++) {
+    EVP_PKEY_CTX_free(t->keygen[i]);
+    EVP_PKEY_CTX_free(t->peer_import[i]);
+  }
+  free(t);
+}
+
+static void thread_key_init(void) {
+  thread_key_ok = pthread_key_create(&thread_key, thread_state_free) == 0;
+}
+
+struct mt_thread_state *mt_thread_state(void) {
+  if (thread_state != NULL) return thread_state;
+  struct mt_thread_state *t;
+  if (pthread_once(&thread_key_once, thread_key_init) != 0 || !thread_key_ok ||
+      (t = calloc(1, sizeof(*t))) == NULL)
+    return NULL;
+  /* The key's destructor frees it when the thread exits. */
+  if (pthread_setspecific(thread_key, t) != 0) {
+    free(t);
+    return NULL;
+  }
+  thread_state = t;
+  return t;
+}
+
 int mt_random(uint8_t *out, size_t len) {
   if (mt_crypto_init() != 0) return -1;
   while (len > 0) {

@@ -26,6 +26,20 @@ extern struct mt_algs mt_algs_;
 
 const EVP_MD *mt_md_of(mt_hash_alg alg); /* NULL for an unknown alg */
 
+/* What each thread keeps for itself so that no call builds it again: made
+ * on first use, freed with everything it holds when the thread exits.
+ * Nothing in it is shared, so nothing in it needs a lock; nothing in it
+ * holds a secret between calls (hash.c clears its HMAC contexts after each
+ * use; the key-exchange contexts hold algorithms and parameters only). */
+#define MT_KEX_GROUPS 3 /* kex.c's table of groups */
+struct mt_thread_state {
+  EVP_MAC_CTX *hmac[2];                 /* by mt_hash_alg (hash.c) */
+  EVP_PKEY_CTX *keygen[MT_KEX_GROUPS];  /* keygen_init done, group set (kex.c) */
+  EVP_PKEY_CTX *peer_import[MT_KEX_GROUPS]; /* fromdata_init done (kex.c) */
+};
+/* This thread's state; NULL only if it cannot be made (out of memory). */
+struct mt_thread_state *mt_thread_state(void);
+
 /* What a key can do in TLS 1.3, decided once when the key is loaded. */
 typedef enum {
   MT_KEY_UNSUPPORTED = 0,

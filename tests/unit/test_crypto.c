@@ -395,8 +395,43 @@ static void test_nist(uint16_t group, size_t pub_len, size_t sec_len, const char
   CHECK(name, mt_kex_derive(a, bad, lb, s1, &n1) == -1);
   snprintf(name, sizeof(name), "%s x25519-sized share -> -1", label);
   CHECK(name, mt_kex_derive(a, pb, 32, s1, &n1) == -1);
+  /* This thread's import context outlives the refusals above. */
+  snprintf(name, sizeof(name), "%s a good share after refused ones", label);
+  CHECK(name, mt_kex_derive(a, pb, lb, s1, &n1) == 0 && mt_kex_derive(b, pa, la, s2, &n2) == 0 &&
+                  n1 == sec_len && n2 == sec_len && memcmp(s1, s2, sec_len) == 0);
   mt_kex_free(a);
   mt_kex_free(b);
+}
+
+/* Each thread generates and imports with contexts of its own: pairs made
+ * on four threads at once agree, for every group, and no two keys repeat. */
+static void *kex_thread(void *arg) {
+  static const uint16_t groups[] = {MT_GROUP_X25519, MT_GROUP_SECP256R1, MT_GROUP_SECP384R1};
+  int *ok = arg;
+  uint8_t last[97] = {0};
+  *ok = 1;
+  for (int i = 0; i < 30 && *ok; i++) {
+    mt_kex *a = NULL, *b = NULL;
+    uint8_t pa[97], pb[97], s1[48], s2[48];
+    size_t la = 0, lb = 0, n1 = 0, n2 = 0;
+    uint16_t g = groups[i % 3];
+    *ok = mt_kex_generate(g, &a, pa, &la) == 0 && mt_kex_generate(g, &b, pb, &lb) == 0 &&
+          mt_kex_derive(a, pb, lb, s1, &n1) == 0 && mt_kex_derive(b, pa, la, s2, &n2) == 0 &&
+          n1 == n2 && memcmp(s1, s2, n1) == 0 && memcmp(pa, pb, la) != 0 &&
+          memcmp(pa, last, la) != 0;
+    memcpy(last, pb, lb);
+    mt_kex_free(a);
+    mt_kex_free(b);
+  }
+  return NULL;
+}
+
+static void test_kex_threads(void) {
+  pthread_t t[4];
+  int ok[4] = {0};
+  for (int i = 0; i < 4; i++) pthread_create(&t[i], NULL, kex_thread, &ok[i]);
+  for (int i = 0; i < 4; i++) pthread_join(t[i], NULL);
+  CHECK("key exchange on 4 threads at once, every group", ok[0] && ok[1] && ok[2] && ok[3]);
 }
 
 static void test_nist_from_private(void) {
@@ -932,6 +967,7 @@ int main(void) {
   test_nist(MT_GROUP_SECP256R1, 65, 32, "p256");
   test_nist(MT_GROUP_SECP384R1, 97, 48, "p384");
   test_nist_from_private();
+  test_kex_threads();
 
   int fx = make_fixtures();
   CHECKF("fixtures (openssl CLI)", fx == 0, "see %s/gen.log", tmpdir);
