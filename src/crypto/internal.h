@@ -30,12 +30,20 @@ const EVP_MD *mt_md_of(mt_hash_alg alg); /* NULL for an unknown alg */
  * on first use, freed with everything it holds when the thread exits.
  * Nothing in it is shared, so nothing in it needs a lock; nothing in it
  * holds a secret between calls (hash.c clears its HMAC contexts after each
- * use; the key-exchange contexts hold algorithms and parameters only). */
+ * use; the key-exchange contexts hold algorithms and parameters only; the
+ * random pool serves small, public values only, and is wiped with it). */
 #define MT_KEX_GROUPS 3 /* kex.c's table of groups */
+#define MT_RAND_POOL 256
 struct mt_thread_state {
   EVP_MAC_CTX *hmac[2];                 /* by mt_hash_alg (hash.c) */
   EVP_PKEY_CTX *keygen[MT_KEX_GROUPS];  /* keygen_init done, group set (kex.c) */
   EVP_PKEY_CTX *peer_import[MT_KEX_GROUPS]; /* fromdata_init done (kex.c) */
+  /* Random bytes not handed out yet (init.c, mt_random): the first
+   * rand_left bytes of rand_pool, drawn in the process generation
+   * rand_gen. */
+  uint8_t rand_pool[MT_RAND_POOL];
+  size_t rand_left;
+  unsigned long rand_gen;
 };
 /* This thread's state; NULL only if it cannot be made (out of memory). */
 struct mt_thread_state *mt_thread_state(void);

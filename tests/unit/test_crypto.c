@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* ---- helpers ------------------------------------------------------------ */
@@ -229,6 +230,58 @@ static void test_random(void) {
   CHECK("random", mt_random(a, 32) == 0 && mt_random(b, 32) == 0 && memcmp(a, b, 32) != 0 &&
                       memcmp(a, zero, 32) != 0);
   CHECK("crypto_init idempotent", mt_crypto_init() == 0 && mt_crypto_init() == 0);
+  /* Small requests come from a per-thread pool: across many refills, no
+   * two draws repeat, whatever their sizes; large ones bypass it. */
+  static uint8_t draws[400][32];
+  int ok = 1;
+  for (int i = 0; i < 400 && ok; i++) ok = mt_random(draws[i], (size_t)(i % 3 ? 32 : 12)) == 0;
+  for (int i = 0; i < 400 && ok; i++)
+    for (int j = i + 1; j < 400 && ok; j++) ok = memcmp(draws[i], draws[j], 12) != 0;
+  CHECK("random: 400 small draws, no repeats", ok);
+  static uint8_t big[3000];
+  CHECK("random: a large draw", mt_random(big, sizeof big) == 0 && memcmp(big, zero, 32) != 0 &&
+                                    memcmp(big + 2968, zero, 32) != 0);
+}
+
+/* After fork() the child must not hand out what the parent's pool holds
+ * (the parent's next draw and the child's first would then be equal). */
+static void test_random_fork(void) {
+  uint8_t first[32], parent[32], child[32] = {0};
+  int fds[2], status = 1;
+  if (mt_random(first, 32) != 0 || pipe(fds) != 0) {
+    CHECK("random: fork test set-up", 0);
+    return;
+  }
+  pid_t pid = fork();
+  if (pid == 0) {
+    ssize_t w = mt_random(child, 32) == 0 ? write(fds[1], child, 32) : -1;
+    _exit(w == 32 ? 0 : 1);
+  }
+  int ok = pid > 0 && mt_random(parent, 32) == 0 && read(fds[0], child, 32) == 32;
+  if (pid > 0) waitpid(pid, &status, 0);
+  close(fds[0]);
+  close(fds[1]);
+  CHECK("random: a forked child draws other bytes than its parent",
+        ok && status == 0 && memcmp(parent, child, 32) != 0 && memcmp(first, child, 32) != 0);
+}
+
+static void *random_thread(void *arg) {
+  uint8_t(*out)[32] = arg;
+  for (int i = 0; i < 50; i++)
+    if (mt_random(out[i], 32) != 0) memset(out[i], 0, 32);
+  return NULL;
+}
+
+static void test_random_threads(void) {
+  static uint8_t out[4][50][32];
+  pthread_t t[4];
+  for (int i = 0; i < 4; i++) pthread_create(&t[i], NULL, random_thread, out[i]);
+  for (int i = 0; i < 4; i++) pthread_join(t[i], NULL);
+  const uint8_t(*all)[32] = (const uint8_t(*)[32])out;
+  int ok = 1;
+  for (int i = 0; i < 200 && ok; i++)
+    for (int j = i + 1; j < 200 && ok; j++) ok = memcmp(all[i], all[j], 32) != 0;
+  CHECK("random: 4 threads, 200 draws, no repeats", ok);
 }
 
 /* ---- AEAD ------------------------------------------------------------------ */
@@ -954,6 +1007,8 @@ static void remove_fixtures(void) {
 int main(void) {
   CHECK("crypto_init", mt_crypto_init() == 0);
   test_random();
+  test_random_fork();
+  test_random_threads();
   test_hash();
   test_hmac();
   test_hkdf();
