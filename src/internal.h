@@ -23,8 +23,9 @@ typedef struct mt_session mt_session;         /* session.c */
 typedef struct mt_session_cache mt_session_cache;
 typedef struct mt_chain_cache mt_chain_cache; /* chain_cache.c */
 
-/* A certificate chain, its key, and the Certificate message body encoded
- * once (empty request context, no per-certificate extensions). */
+/* A certificate chain, its key, and the whole Certificate message (4.4.2:
+ * handshake header, empty request context, no per-certificate extensions)
+ * encoded once, so that a handshake sends it without building it. */
 typedef struct {
   mt_chain *chain;
   mt_pkey *key;
