@@ -61,16 +61,43 @@ static size_t hkdf_label(uint8_t *info, const mt_label_out *o) {
   return mt_w_failed(&w) ? 0 : w.len;
 }
 
-int mt_hkdf_expand_labels(mt_hash_alg h, const uint8_t *secret, const mt_label_out *o, size_t n) {
-  uint8_t info[MT_MAX_LABELS][MT_HKDF_LABEL_MAX];
-  mt_hkdf_out outs[MT_MAX_LABELS];
+/* The HkdfLabels of o[0..n) into info, and the outputs that go with them. */
+static int label_outs(const mt_label_out *o, size_t n, uint8_t (*info)[MT_HKDF_LABEL_MAX],
+                      mt_hkdf_out *outs) {
   if (n == 0 || n > MT_MAX_LABELS) return -1;
   for (size_t i = 0; i < n; i++) {
     size_t len = hkdf_label(info[i], &o[i]);
     if (len == 0) return -1;
     outs[i] = (mt_hkdf_out){info[i], len, o[i].out, o[i].out_len};
   }
+  return 0;
+}
+
+int mt_hkdf_expand_labels(mt_hash_alg h, const uint8_t *secret, const mt_label_out *o, size_t n) {
+  uint8_t info[MT_MAX_LABELS][MT_HKDF_LABEL_MAX];
+  mt_hkdf_out outs[MT_MAX_LABELS];
+  if (label_outs(o, n, info, outs) != 0) return -1;
   return mt_hkdf_expand_multi(h, secret, mt_hash_len(h), outs, n);
+}
+
+/* secret = HKDF-Extract(salt, ikm), then o's labels expanded from it: one
+ * HMAC context keyed twice and cleared once. */
+static int extract_labels(mt_hash_alg h, const uint8_t *salt, const uint8_t *ikm, size_t ikm_len,
+                          uint8_t *secret, const mt_label_out *o, size_t n) {
+  uint8_t info[MT_MAX_LABELS][MT_HKDF_LABEL_MAX];
+  mt_hkdf_out outs[MT_MAX_LABELS];
+  if (label_outs(o, n, info, outs) != 0) return -1;
+  return mt_hkdf(h, salt, mt_hash_len(h), ikm, ikm_len, secret, outs, n);
+}
+
+/* 4.4.4: HMAC(HKDF-Expand-Label(base, "finished", "", Hash.length), thash),
+ * for Finished and for PSK binders. */
+static int finished_with(mt_hash_alg h, const uint8_t *base, const uint8_t *thash, uint8_t *out) {
+  uint8_t info[MT_HKDF_LABEL_MAX];
+  size_t hl = mt_hash_len(h);
+  const mt_label_out o = {"finished", NULL, 0, NULL, hl};
+  size_t len = hkdf_label(info, &o);
+  return len ? mt_hkdf_expand_hmac(h, base, hl, info, len, thash, hl, out) : -1;
 }
 
 int mt_hkdf_expand_label(mt_hash_alg h, const uint8_t *secret, const char *label,
@@ -136,13 +163,14 @@ static int derived(mt_hash_alg h, const uint8_t *secret, uint8_t *out) {
 static int handshake_salt(mutls_conn *c, uint8_t *out) {
   mt_hash_alg h = c->suite->hash;
   uint8_t zero[MT_MAX_HASH] = {0}, early[MT_MAX_HASH];
+  const uint8_t *empty = empty_hash(h);
+  if (empty == NULL) return -1;
   if (c->psk_len == 0) {
-    if (empty_hash(h) == NULL) return -1;
     memcpy(out, ks_const[h].no_psk_salt, c->hlen);
     return 0;
   }
-  int rc = mt_hkdf_extract(h, zero, c->hlen, c->psk, c->hlen, early) == 0 ? derived(h, early, out)
-                                                                         : -1;
+  const mt_label_out o = {"derived", empty, c->hlen, out, c->hlen};
+  int rc = extract_labels(h, zero, c->psk, c->hlen, early, &o, 1);
   mt_wipe(early, sizeof early);
   return rc;
 }
@@ -154,9 +182,8 @@ int mt_ks_handshake(mutls_conn *c, const uint8_t *dhe, size_t dhe_len) {
                              {"s hs traffic", th, c->hlen, c->s_hs, c->hlen}};
   int rc = -1;
   if (handshake_salt(c, salt) != 0) goto out;
-  if (mt_hkdf_extract(h, salt, c->hlen, dhe, dhe_len, c->secret) != 0) goto out;
   if (mt_transcript_hash(c, th) != 0) goto out;
-  if (mt_hkdf_expand_labels(h, c->secret, o, 2) != 0) goto out;
+  if (extract_labels(h, salt, dhe, dhe_len, c->secret, o, 2) != 0) goto out;
   mt_keylog(c, "CLIENT_HANDSHAKE_TRAFFIC_SECRET", c->c_hs);
   mt_keylog(c, "SERVER_HANDSHAKE_TRAFFIC_SECRET", c->s_hs);
   rc = 0;
@@ -173,9 +200,8 @@ int mt_ks_application(mutls_conn *c) {
                              {"exp master", th, c->hlen, c->exporter, c->hlen}};
   int rc = -1;
   if (derived(h, c->secret, salt) != 0) goto out;
-  if (mt_hkdf_extract(h, salt, c->hlen, zero, c->hlen, c->secret) != 0) goto out;
   if (mt_transcript_hash(c, th) != 0) goto out;
-  if (mt_hkdf_expand_labels(h, c->secret, o, 3) != 0) goto out;
+  if (extract_labels(h, salt, zero, c->hlen, c->secret, o, 3) != 0) goto out;
   mt_keylog(c, "CLIENT_TRAFFIC_SECRET_0", c->c_ap);
   mt_keylog(c, "SERVER_TRAFFIC_SECRET_0", c->s_ap);
   mt_keylog(c, "EXPORTER_SECRET", c->exporter);
@@ -186,13 +212,9 @@ out:
 }
 
 int mt_finished_mac(mutls_conn *c, const uint8_t *base, uint8_t *out) {
-  uint8_t key[MT_MAX_HASH], th[MT_MAX_HASH];
-  int rc = -1;
-  if (mt_hkdf_expand_label(c->suite->hash, base, "finished", NULL, 0, key, c->hlen) == 0 &&
-      mt_transcript_hash(c, th) == 0 && mt_hmac(c->suite->hash, key, c->hlen, th, c->hlen, out) == 0)
-    rc = 0;
-  mt_wipe(key, sizeof key);
-  return rc;
+  uint8_t th[MT_MAX_HASH];
+  if (mt_transcript_hash(c, th) != 0) return -1;
+  return finished_with(c->suite->hash, base, th, out);
 }
 
 int mt_ks_resumption(mutls_conn *c) {
@@ -202,20 +224,18 @@ int mt_ks_resumption(mutls_conn *c) {
 }
 
 int mt_ks_binder(mt_hash_alg h, const uint8_t *psk, const uint8_t *thash, uint8_t *out) {
-  uint8_t zero[MT_MAX_HASH] = {0}, early[MT_MAX_HASH], bk[MT_MAX_HASH], fk[MT_MAX_HASH];
+  uint8_t zero[MT_MAX_HASH] = {0}, early[MT_MAX_HASH], bk[MT_MAX_HASH];
   const uint8_t *empty = empty_hash(h);
   size_t n = mt_hash_len(h);
+  const mt_label_out o = {"res binder", empty, n, bk, n};
   int rc = -1;
   /* binder_key = Derive-Secret(Early Secret, "res binder", ""), then the
    * Finished construction of 4.4.4 over the partial transcript. */
-  if (empty && mt_hkdf_extract(h, zero, n, psk, n, early) == 0 &&
-      mt_derive_secret(h, early, "res binder", empty, bk) == 0 &&
-      mt_hkdf_expand_label(h, bk, "finished", NULL, 0, fk, n) == 0 &&
-      mt_hmac(h, fk, n, thash, n, out) == 0)
+  if (empty && extract_labels(h, zero, psk, n, early, &o, 1) == 0 &&
+      finished_with(h, bk, thash, out) == 0)
     rc = 0;
   mt_wipe(early, sizeof early);
   mt_wipe(bk, sizeof bk);
-  mt_wipe(fk, sizeof fk);
   return rc;
 }
 

@@ -65,6 +65,13 @@ typedef struct {
 } mt_hkdf_out;
 int mt_hkdf_expand_multi(mt_hash_alg alg, const uint8_t *prk, size_t prk_len,
                          const mt_hkdf_out *outs, size_t n);
+/* HKDF-Extract into prk (hash length), then mt_hkdf_expand_multi from it. */
+int mt_hkdf(mt_hash_alg alg, const uint8_t *salt, size_t salt_len, const uint8_t *ikm,
+            size_t ikm_len, uint8_t *prk, const mt_hkdf_out *outs, size_t n);
+/* out = HMAC(HKDF-Expand(prk, info, hash length), in): the construction of
+ * TLS 1.3's Finished and PSK binders; the key is never seen outside. */
+int mt_hkdf_expand_hmac(mt_hash_alg alg, const uint8_t *prk, size_t prk_len, const uint8_t *info,
+                        size_t info_len, const uint8_t *in, size_t in_len, uint8_t *out);
 
 /* ---- AEAD ---------------------------------------------------------------- */
 typedef enum {

@@ -133,28 +133,35 @@ static void hmac_done(mt_hash_alg alg, EVP_MAC_CTX *c) {
   }
 }
 
+/* out = HMAC over in with c, already keyed. */
+static int mac_keyed(EVP_MAC_CTX *c, size_t hl, const uint8_t *in, size_t in_len, uint8_t *out) {
+  size_t n = 0;
+  return (in_len == 0 || EVP_MAC_update(c, in, in_len) == 1) &&
+                 EVP_MAC_final(c, out, &n, MT_MAX_HASH) == 1 && n == hl
+             ? 0
+             : -1;
+}
+
 int mt_hmac(mt_hash_alg alg, const uint8_t *key, size_t key_len, const uint8_t *in, size_t in_len,
             uint8_t *out) {
   EVP_MAC_CTX *c = hmac_keyed(alg, key, key_len);
-  size_t n = 0;
-  int ok = c != NULL && (in_len == 0 || EVP_MAC_update(c, in, in_len) == 1) &&
-           EVP_MAC_final(c, out, &n, MT_MAX_HASH) == 1 && n == mt_hash_len(alg);
+  int rc = c != NULL ? mac_keyed(c, mt_hash_len(alg), in, in_len, out) : -1;
   hmac_done(alg, c);
-  if (!ok) {
-    ERR_clear_error();
-    return -1;
-  }
-  return 0;
+  if (rc != 0) ERR_clear_error();
+  return rc;
+}
+
+/* RFC 5869 2.2: an absent salt is HashLen zero bytes. */
+static const uint8_t *extract_salt(mt_hash_alg alg, const uint8_t *salt, size_t *salt_len) {
+  static const uint8_t zeros[MT_MAX_HASH];
+  if (salt != NULL && *salt_len != 0) return salt;
+  *salt_len = mt_hash_len(alg);
+  return zeros;
 }
 
 int mt_hkdf_extract(mt_hash_alg alg, const uint8_t *salt, size_t salt_len, const uint8_t *ikm,
                     size_t ikm_len, uint8_t *prk) {
-  /* RFC 5869 2.2: an absent salt is HashLen zero bytes. */
-  static const uint8_t zeros[MT_MAX_HASH];
-  if (salt == NULL || salt_len == 0) {
-    salt = zeros;
-    salt_len = mt_hash_len(alg);
-  }
+  salt = extract_salt(alg, salt, &salt_len);
   return mt_hmac(alg, salt, salt_len, ikm, ikm_len, prk);
 }
 
@@ -185,18 +192,34 @@ static int expand_one(EVP_MAC_CTX *c, size_t hl, int fresh, const mt_hkdf_out *o
   return rc;
 }
 
+/* Every output of outs with c, freshly keyed with the PRK. */
+static int expand_keyed(EVP_MAC_CTX *c, size_t hl, const mt_hkdf_out *outs, size_t n) {
+  int rc = 0;
+  for (size_t j = 0; j < n && rc == 0; j++) rc = expand_one(c, hl, j == 0, &outs[j]);
+  return rc;
+}
+
+/* The checks of RFC 5869 2.3 (L <= 255 * HashLen) for every output. */
+static int outs_ok(size_t hl, const mt_hkdf_out *outs, size_t n) {
+  if (hl == 0) return 0;
+  for (size_t j = 0; j < n; j++)
+    if (outs[j].out_len > 255 * hl) return 0;
+  return 1;
+}
+
+static void wipe_outs(const mt_hkdf_out *outs, size_t n) {
+  for (size_t j = 0; j < n; j++) OPENSSL_cleanse(outs[j].out, outs[j].out_len);
+}
+
 int mt_hkdf_expand_multi(mt_hash_alg alg, const uint8_t *prk, size_t prk_len,
                          const mt_hkdf_out *outs, size_t n) {
   size_t hl = mt_hash_len(alg);
-  if (hl == 0) return -1;
-  for (size_t j = 0; j < n; j++)
-    if (outs[j].out_len > 255 * hl) return -1; /* RFC 5869 2.3: L <= 255 * HashLen */
+  if (!outs_ok(hl, outs, n)) return -1;
   EVP_MAC_CTX *c = hmac_keyed(alg, prk, prk_len);
-  int rc = c != NULL ? 0 : -1;
-  for (size_t j = 0; j < n && rc == 0; j++) rc = expand_one(c, hl, j == 0, &outs[j]);
+  int rc = c != NULL ? expand_keyed(c, hl, outs, n) : -1;
   hmac_done(alg, c);
   if (rc != 0) {
-    for (size_t j = 0; j < n; j++) OPENSSL_cleanse(outs[j].out, outs[j].out_len);
+    wipe_outs(outs, n);
     ERR_clear_error();
   }
   return rc;
@@ -206,4 +229,45 @@ int mt_hkdf_expand(mt_hash_alg alg, const uint8_t *prk, size_t prk_len, const ui
                    size_t info_len, uint8_t *out, size_t out_len) {
   const mt_hkdf_out o = {info, info_len, out, out_len};
   return mt_hkdf_expand_multi(alg, prk, prk_len, &o, 1);
+}
+
+/* The chains below re-key the context with the step's output: re-keying
+ * replaces every trace of the previous key, so the context is cleared once,
+ * at the end, instead of after every step. */
+
+int mt_hkdf(mt_hash_alg alg, const uint8_t *salt, size_t salt_len, const uint8_t *ikm,
+            size_t ikm_len, uint8_t *prk, const mt_hkdf_out *outs, size_t n) {
+  size_t hl = mt_hash_len(alg);
+  if (!outs_ok(hl, outs, n)) return -1;
+  salt = extract_salt(alg, salt, &salt_len);
+  EVP_MAC_CTX *c = hmac_keyed(alg, salt, salt_len);
+  int rc = c != NULL && mac_keyed(c, hl, ikm, ikm_len, prk) == 0 && hmac_key(c, prk, hl) == 0
+               ? expand_keyed(c, hl, outs, n)
+               : -1;
+  hmac_done(alg, c);
+  if (rc != 0) {
+    OPENSSL_cleanse(prk, hl);
+    wipe_outs(outs, n);
+    ERR_clear_error();
+  }
+  return rc;
+}
+
+int mt_hkdf_expand_hmac(mt_hash_alg alg, const uint8_t *prk, size_t prk_len, const uint8_t *info,
+                        size_t info_len, const uint8_t *in, size_t in_len, uint8_t *out) {
+  size_t hl = mt_hash_len(alg);
+  uint8_t key[MT_MAX_HASH];
+  const mt_hkdf_out o = {info, info_len, key, hl};
+  if (hl == 0) return -1;
+  EVP_MAC_CTX *c = hmac_keyed(alg, prk, prk_len);
+  int rc = c != NULL && expand_keyed(c, hl, &o, 1) == 0 && hmac_key(c, key, hl) == 0
+               ? mac_keyed(c, hl, in, in_len, out)
+               : -1;
+  hmac_done(alg, c);
+  OPENSSL_cleanse(key, sizeof key);
+  if (rc != 0) {
+    OPENSSL_cleanse(out, hl);
+    ERR_clear_error();
+  }
+  return rc;
 }

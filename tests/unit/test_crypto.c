@@ -194,6 +194,31 @@ static void test_hkdf_multi(void) {
                            : "hkdf multi = single expansions (sha384)",
           ok);
   }
+  /* Extract and expand in one call: RFC 5869 case 1, and no salt (case 3). */
+  for (int i = 0; i < 3; i += 2) {
+    const struct hkdf_case *v = &hkdf_cases[i];
+    uint8_t vikm[128], vsalt[128], vinfo[128], vprk[MT_MAX_HASH], vokm[128];
+    size_t vikm_n = unhex(v->ikm, vikm, sizeof(vikm)), vsalt_n = unhex(v->salt, vsalt, sizeof(vsalt));
+    size_t vinfo_n = unhex(v->info, vinfo, sizeof(vinfo)), vokm_n = strlen(v->okm) / 2;
+    const mt_hkdf_out vo = {vinfo, vinfo_n, vokm, vokm_n};
+    char name[80];
+    snprintf(name, sizeof(name), "%s in one call (mt_hkdf)", v->name);
+    CHECK(name, mt_hkdf(MT_SHA256, vsalt_n ? vsalt : NULL, vsalt_n, vikm, vikm_n, vprk, &vo, 1) == 0 &&
+                    eq_hex(vprk, 32, v->prk) && eq_hex(vokm, vokm_n, v->okm));
+  }
+  /* HMAC under an expanded key = the two steps one after the other. */
+  for (int alg = MT_SHA256; alg <= MT_SHA384; alg++) {
+    size_t hl = mt_hash_len((mt_hash_alg)alg);
+    uint8_t key[MT_MAX_HASH], mac1[MT_MAX_HASH], mac2[MT_MAX_HASH];
+    const uint8_t *in = (const uint8_t *)"transcript hash";
+    int ok = mt_hkdf_expand((mt_hash_alg)alg, prk, 32, info, info_n, key, hl) == 0 &&
+             mt_hmac((mt_hash_alg)alg, key, hl, in, 15, mac1) == 0 &&
+             mt_hkdf_expand_hmac((mt_hash_alg)alg, prk, 32, info, info_n, in, 15, mac2) == 0 &&
+             memcmp(mac1, mac2, hl) == 0;
+    CHECK(alg == MT_SHA256 ? "hmac under an expanded key (sha256)"
+                           : "hmac under an expanded key (sha384)",
+          ok);
+  }
   /* One output too long: the call fails before deriving anything. */
   static uint8_t big[255 * 32 + 1];
   memset(many[0], 0xaa, 16);
