@@ -161,16 +161,6 @@ mt_verify_code mt_verify_peer_chain_window(mutls_conn *c, const mt_chain *chain,
   return v;
 }
 
-/* A chain parsed elsewhere (a ticket's): the verified-chain cache spares the
- * verification when it holds the chain and what it established stands. */
-mt_verify_code mt_verify_peer_chain(mutls_conn *c, const mt_chain *chain, char *why, size_t len) {
-  if (mt_chain_cache_check(c, chain)) {
-    if (why && len) why[0] = '\0';
-    return MT_VERIFY_OK;
-  }
-  return mt_verify_peer_chain_window(c, chain, NULL, NULL, why, len);
-}
-
 int mt_recv_certificate(mutls_conn *c, const uint8_t *body, size_t len) {
   mt_reader r = mt_reader_init(body, len), ctx, list;
   const uint8_t *der[MT_MAX_CHAIN];

@@ -396,7 +396,6 @@ int mt_send_certificate(mutls_conn *c);
 int mt_send_certificate_verify(mutls_conn *c);
 int mt_recv_certificate_verify(mutls_conn *c, const uint8_t *body, size_t len);
 int mt_recv_certificate(mutls_conn *c, const uint8_t *body, size_t len);
-mt_verify_code mt_verify_peer_chain(mutls_conn *c, const mt_chain *chain, char *why, size_t len);
 /* The full verification, never from the cache: w (may be NULL) receives
  * what it established, crl_gen (may be NULL) the CRL set it used. */
 mt_verify_code mt_verify_peer_chain_window(mutls_conn *c, const mt_chain *chain, mt_verified *w,

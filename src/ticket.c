@@ -348,14 +348,13 @@ static int recheck_identity(mutls_conn *c, mt_reader chain, char *why, size_t le
     der[n] = cert.p;
     der_len[n++] = cert.len;
   }
-  mt_chain *ch = mt_chain_from_der(der, der_len, n, why, len);
-  if (!ch) return -1;
-  if (mt_verify_peer_chain(c, ch, why, len) != MT_VERIFY_OK) {
-    mt_chain_free(ch);
-    return -1;
-  }
-  mutls_peer *peer = mt_peer_new(ch);
-  if (!peer) return -1;
+  /* As a handshake's Certificate: from the verified-chain cache when it
+   * holds the chain and what it established still stands (no parse, no
+   * chain verification), else parsed and verified in full. */
+  mutls_peer *peer = NULL;
+  int v = mt_peer_from_der(c, der, der_len, n, &peer, why, len);
+  if (v == MT_PEER_NOMEM) snprintf(why, len, "out of memory");
+  if (v != MT_VERIFY_OK) return -1;
   if (!mt_policy_allows(&c->cfg->policy, peer, why, len)) {
     mt_peer_free(peer);
     return -1;
