@@ -81,10 +81,18 @@ void mt_w_init_fixed(mt_writer *w, uint8_t *buf, size_t cap) {
   w->fixed = 1;
 }
 
+void mt_w_init_borrowed(mt_writer *w, uint8_t *buf, size_t cap, size_t limit) {
+  memset(w, 0, sizeof *w);
+  w->buf = buf;
+  w->cap = cap < limit ? cap : limit;
+  w->limit = limit;
+  w->borrowed = 1;
+}
+
 void mt_w_free(mt_writer *w) {
   if (!w->fixed && w->buf) {
     mt_wipe(w->buf, w->cap);
-    free(w->buf);
+    if (!w->borrowed) free(w->buf);
   }
   memset(w, 0, sizeof *w);
 }
@@ -131,10 +139,11 @@ uint8_t *mt_w_space(mt_writer *w, size_t n) {
     if (w->buf) {
       memcpy(nb, w->buf, w->len);
       mt_wipe(w->buf, w->cap);
-      free(w->buf);
+      if (!w->borrowed) free(w->buf);
     }
     w->buf = nb;
     w->cap = ncap;
+    w->borrowed = 0;
   }
   uint8_t *p = w->buf + w->len;
   w->len += n;

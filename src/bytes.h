@@ -49,11 +49,16 @@ typedef struct {
   size_t len, cap;
   size_t limit; /* never grow beyond this */
   int fixed;    /* 1: buf belongs to the caller and never grows */
+  int borrowed; /* 1: buf belongs to the caller until the writer outgrows it */
   int failed;
 } mt_writer;
 
 void mt_w_init(mt_writer *w, size_t limit);               /* growable */
 void mt_w_init_fixed(mt_writer *w, uint8_t *buf, size_t cap);
+/* Growable up to limit, starting in the caller's buf (cap bytes, usually on
+ * the stack): a message that fits allocates nothing; one that does not moves
+ * to the heap. mt_w_free wipes buf either way. */
+void mt_w_init_borrowed(mt_writer *w, uint8_t *buf, size_t cap, size_t limit);
 void mt_w_free(mt_writer *w); /* wipes and frees a growable buffer */
 void mt_w_reset(mt_writer *w); /* len = 0, failed = 0, keeps the buffer */
 /* Wipes and frees a growable buffer and empties the writer, which stays

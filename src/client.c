@@ -102,10 +102,11 @@ static void put_extensions(mutls_conn *c, mt_writer *w) {
 
 static int send_client_hello(mutls_conn *c) {
   mt_writer w;
+  uint8_t stack[1024]; /* a hello without a large ticket fits */
   int which = c->hrr ? 1 : 0;
   if (c->test->client_hello[which]) /* trace replay: the trace's own hello */
     return mt_send_handshake(c, c->test->client_hello[which], c->test->client_hello_len[which]);
-  mt_w_init(&w, MT_MAX_PLAINTEXT);
+  mt_w_init_borrowed(&w, stack, sizeof stack, MT_MAX_PLAINTEXT);
   size_t t = mt_hs_begin(&w, HS_CLIENT_HELLO);
   mt_w_u16(&w, TLS12); /* legacy_version */
   mt_w_bytes(&w, c->client_random, 32);

@@ -109,10 +109,11 @@ mutls_error mutls_config_error_code(const mutls_config *cfg) {
   return cfg ? cfg->err_code : MUTLS_E_CONFIG;
 }
 
-/* 4.4.2: the Certificate message body, built once per identity. */
+/* 4.4.2: the Certificate message, built once per identity. */
 static int encode_certificate(mt_identity *id) {
   mt_writer w;
   mt_w_init(&w, MT_MAX_HANDSHAKE_MESSAGE);
+  size_t msg = mt_hs_begin(&w, HS_CERTIFICATE);
   mt_w_u8(&w, 0); /* certificate_request_context: empty */
   size_t list = mt_w_begin(&w, 3);
   for (size_t i = 0; i < mt_chain_count(id->chain); i++) {
@@ -124,6 +125,7 @@ static int encode_certificate(mt_identity *id) {
     mt_w_u16(&w, 0); /* no per-certificate extensions */
   }
   mt_w_end(&w, list, 3);
+  mt_hs_end(&w, msg);
   if (mt_w_failed(&w)) {
     mt_w_free(&w);
     return -1;

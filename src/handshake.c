@@ -48,17 +48,21 @@ size_t mt_cv_content(mutls_conn *c, int by_server, uint8_t *out) {
 }
 
 /* 4.4.2: our identity's chain, or an empty list when we have none to
- * offer (a client answering a CertificateRequest it cannot satisfy). */
+ * offer (a client answering a CertificateRequest it cannot satisfy). In
+ * the handshake the request context is empty: the message is the one the
+ * config encoded. */
 int mt_send_certificate(mutls_conn *c) {
   const mt_identity *id = c->id >= 0 ? &c->cfg->ids[c->id] : NULL;
+  if (id && c->cr_context_len == 0) return mt_send_handshake(c, id->cert_msg, id->cert_msg_len);
   mt_writer w;
-  mt_w_init(&w, (id ? id->cert_msg_len : 4) + 4 + 256);
+  uint8_t stack[1024];
+  mt_w_init_borrowed(&w, stack, sizeof stack, (id ? id->cert_msg_len : 4) + 4 + 256);
   size_t t = mt_hs_begin(&w, HS_CERTIFICATE);
   size_t ctx = mt_w_begin(&w, 1);
   mt_w_bytes(&w, c->cr_context, c->cr_context_len);
   mt_w_end(&w, ctx, 1);
-  if (id) /* the pre-encoded body after its empty context byte */
-    mt_w_bytes(&w, id->cert_msg + 1, id->cert_msg_len - 1);
+  if (id) /* the encoded certificate_list: after the header and the empty context */
+    mt_w_bytes(&w, id->cert_msg + 5, id->cert_msg_len - 5);
   else
     mt_w_u24(&w, 0);
   mt_hs_end(&w, t);

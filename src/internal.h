@@ -23,8 +23,9 @@ typedef struct mt_session mt_session;         /* session.c */
 typedef struct mt_session_cache mt_session_cache;
 typedef struct mt_chain_cache mt_chain_cache; /* chain_cache.c */
 
-/* A certificate chain, its key, and the Certificate message body encoded
- * once (empty request context, no per-certificate extensions). */
+/* A certificate chain, its key, and the whole Certificate message (4.4.2:
+ * handshake header, empty request context, no per-certificate extensions)
+ * encoded once, so that a handshake sends it without building it. */
 typedef struct {
   mt_chain *chain;
   mt_pkey *key;
@@ -308,6 +309,20 @@ int mt_transcript_hrr_rewrite(mutls_conn *c);
 /* ---- key schedule (keysched.c) -------------------------------------------- */
 int mt_hkdf_expand_label(mt_hash_alg h, const uint8_t *secret, const char *label,
                          const uint8_t *ctx, size_t ctx_len, uint8_t *out, size_t out_len);
+/* Several HKDF-Expand-Label outputs of one secret (up to MT_MAX_LABELS),
+ * keying HMAC once: each out is what mt_hkdf_expand_label gives it. */
+#define MT_MAX_LABELS 4
+typedef struct {
+  const char *label;
+  const uint8_t *ctx;
+  size_t ctx_len;
+  uint8_t *out;
+  size_t out_len;
+} mt_label_out;
+int mt_hkdf_expand_labels(mt_hash_alg h, const uint8_t *secret, const mt_label_out *o, size_t n);
+/* 7.3: write key (key_len bytes) and IV (MT_AEAD_NONCE) of a traffic secret. */
+int mt_ks_traffic_keys(mt_hash_alg h, const uint8_t *secret, uint8_t *key, size_t key_len,
+                       uint8_t *iv);
 int mt_derive_secret(mt_hash_alg h, const uint8_t *secret, const char *label,
                      const uint8_t *thash, uint8_t *out);
 /* Early -> handshake secret from the (EC)DHE shared secret; derives and logs

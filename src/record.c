@@ -10,8 +10,7 @@ int mt_dir_set(mutls_conn *c, mt_dir *d, const uint8_t *secret, int encrypt) {
   size_t klen = mt_aead_key_len(c->suite->aead);
   int rc = -1;
   mt_dir_clear(d);
-  if (mt_hkdf_expand_label(c->suite->hash, secret, "key", NULL, 0, key, klen) == 0 &&
-      mt_hkdf_expand_label(c->suite->hash, secret, "iv", NULL, 0, d->iv, MT_AEAD_NONCE) == 0 &&
+  if (mt_ks_traffic_keys(c->suite->hash, secret, key, klen, d->iv) == 0 &&
       (d->aead = mt_aead_new(c->suite->aead, key, encrypt)) != NULL)
     rc = 0;
   mt_wipe(key, sizeof key);

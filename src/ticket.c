@@ -270,9 +270,11 @@ static int ticket_plaintext(mutls_conn *c, mt_writer *w, const uint8_t *psk, uin
 static int send_ticket(mutls_conn *c) {
   uint8_t nonce = (uint8_t)c->tickets_sent, psk[MT_MAX_HASH], rnd[4];
   mt_writer pt, msg;
+  /* What a ticket holds without a client chain fits; a chain may spill. */
+  uint8_t pt_stack[1024], msg_stack[1024];
   int rc = -1;
-  mt_w_init(&pt, MT_MAX_HANDSHAKE_MESSAGE);
-  mt_w_init(&msg, MT_MAX_HANDSHAKE_MESSAGE);
+  mt_w_init_borrowed(&pt, pt_stack, sizeof pt_stack, MT_MAX_HANDSHAKE_MESSAGE);
+  mt_w_init_borrowed(&msg, msg_stack, sizeof msg_stack, MT_MAX_HANDSHAKE_MESSAGE);
   if (mt_ks_ticket_psk(c->suite->hash, c->res_master, &nonce, 1, psk) != 0 ||
       mt_random(rnd, 4) != 0)
     goto out;
@@ -371,7 +373,9 @@ static int recheck_identity(mutls_conn *c, mt_reader chain, char *why, size_t le
   /* The verified-chain cache spares the parse and the verification when it
    * holds this chain and what it established still stands. */
   mutls_peer *peer = NULL;
-  if (mt_peer_from_der(c, der, der_len, n, &peer, why, len) != MT_VERIFY_OK) return -1;
+  int v = mt_peer_from_der(c, der, der_len, n, &peer, why, len);
+  if (v == MT_PEER_NOMEM) snprintf(why, len, "out of memory");
+  if (v != MT_VERIFY_OK) return -1;
   if (!mt_policy_allows(&c->cfg->policy, peer, why, len)) {
     mt_peer_free(peer);
     return -1;

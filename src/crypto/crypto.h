@@ -53,6 +53,25 @@ int mt_hkdf_extract(mt_hash_alg alg, const uint8_t *salt, size_t salt_len,
 int mt_hkdf_expand(mt_hash_alg alg, const uint8_t *prk, size_t prk_len,
                    const uint8_t *info, size_t info_len, uint8_t *out,
                    size_t out_len);
+/* Several HKDF-Expand outputs from one PRK, each exactly what
+ * mt_hkdf_expand gives for its info and length, for the price of keying
+ * HMAC once (the key schedule derives two or three values from most of its
+ * secrets). On failure every output is wiped. */
+typedef struct {
+  const uint8_t *info;
+  size_t info_len;
+  uint8_t *out;
+  size_t out_len;
+} mt_hkdf_out;
+int mt_hkdf_expand_multi(mt_hash_alg alg, const uint8_t *prk, size_t prk_len,
+                         const mt_hkdf_out *outs, size_t n);
+/* HKDF-Extract into prk (hash length), then mt_hkdf_expand_multi from it. */
+int mt_hkdf(mt_hash_alg alg, const uint8_t *salt, size_t salt_len, const uint8_t *ikm,
+            size_t ikm_len, uint8_t *prk, const mt_hkdf_out *outs, size_t n);
+/* out = HMAC(HKDF-Expand(prk, info, hash length), in): the construction of
+ * TLS 1.3's Finished and PSK binders; the key is never seen outside. */
+int mt_hkdf_expand_hmac(mt_hash_alg alg, const uint8_t *prk, size_t prk_len, const uint8_t *info,
+                        size_t info_len, const uint8_t *in, size_t in_len, uint8_t *out);
 
 /* ---- AEAD ---------------------------------------------------------------- */
 typedef enum {

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include <openssl/core_names.h>
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/params.h>
 #include <openssl/rand.h>
@@ -30,8 +31,14 @@ static EVP_MAC_CTX *hmac_template(const char *digest) {
   return c;
 }
 
+/* Bumped in a child process right after fork(): a thread's random pool
+ * drawn in the parent is never used in a child (nor in two children). */
+static unsigned long fork_gen;
+static void after_fork_in_child(void) { __atomic_add_fetch(&fork_gen, 1, __ATOMIC_SEQ_CST); }
+
 static void fetch_all(void) {
   struct mt_algs *a = &mt_algs_;
+  if (pthread_atfork(NULL, NULL, after_fork_in_child) != 0) return; /* init_result stays -1 */
   a->sha256 = EVP_MD_fetch(NULL, "SHA2-256", NULL);
   a->sha384 = EVP_MD_fetch(NULL, "SHA2-384", NULL);
   a->sha512 = EVP_MD_fetch(NULL, "SHA2-512", NULL);
@@ -64,8 +71,42 @@ const EVP_MD *mt_md_of(mt_hash_alg alg) {
   return NULL;
 }
 
-int mt_random(uint8_t *out, size_t len) {
-  if (mt_crypto_init() != 0) return -1;
+static pthread_key_t thread_key;
+static pthread_once_t thread_key_once = PTHREAD_ONCE_INIT;
+static int thread_key_ok;
+static __thread struct mt_thread_state *thread_state;
+
+static void thread_state_free(void *p) {
+  struct mt_thread_state *t = p;
+  for (size_t i = 0; i < 2; i++) EVP_MAC_CTX_free(t->hmac[i]);
+  for (size_t i = 0; i < MT_KEX_GROUPS; i++) {
+    EVP_PKEY_CTX_free(t->keygen[i]);
+    EVP_PKEY_CTX_free(t->peer_import[i]);
+  }
+  OPENSSL_cleanse(t, sizeof(*t)); /* the random pool */
+  free(t);
+}
+
+static void thread_key_init(void) {
+  thread_key_ok = pthread_key_create(&thread_key, thread_state_free) == 0;
+}
+
+struct mt_thread_state *mt_thread_state(void) {
+  if (thread_state != NULL) return thread_state;
+  struct mt_thread_state *t;
+  if (pthread_once(&thread_key_once, thread_key_init) != 0 || !thread_key_ok ||
+      (t = calloc(1, sizeof(*t))) == NULL)
+    return NULL;
+  /* The key's destructor frees it when the thread exits. */
+  if (pthread_setspecific(thread_key, t) != 0) {
+    free(t);
+    return NULL;
+  }
+  thread_state = t;
+  return t;
+}
+
+static int rand_bytes(uint8_t *out, size_t len) {
   while (len > 0) {
     int n = len > (size_t)INT_MAX ? INT_MAX : (int)len;
     if (RAND_bytes(out, n) != 1) {
@@ -75,6 +116,34 @@ int mt_random(uint8_t *out, size_t len) {
     out += n;
     len -= (size_t)n;
   }
+  return 0;
+}
+
+/* RAND_bytes costs about 2 us on OpenSSL 3.0 whatever the length (its
+ * CTR-DRBG re-keys AES at every call), and a handshake asks for 32 bytes
+ * (the hello random), a resumption up to 48 (with a ticket's nonce and
+ * age_add). So requests of up to MT_RAND_SMALL bytes are served from a
+ * per-thread pool that one call fills: every byte is handed out once and
+ * wiped from the pool as it goes; a pool from before a fork() is thrown
+ * away in the child. Key material (longer requests: ticket keys, ...) is
+ * drawn directly. */
+#define MT_RAND_SMALL 32
+
+int mt_random(uint8_t *out, size_t len) {
+  if (mt_crypto_init() != 0) return -1;
+  struct mt_thread_state *t = len <= MT_RAND_SMALL ? mt_thread_state() : NULL;
+  if (t == NULL) return rand_bytes(out, len);
+  unsigned long gen = __atomic_load_n(&fork_gen, __ATOMIC_SEQ_CST);
+  if (t->rand_gen != gen || t->rand_left < len) {
+    OPENSSL_cleanse(t->rand_pool, sizeof t->rand_pool);
+    t->rand_left = 0;
+    if (rand_bytes(t->rand_pool, sizeof t->rand_pool) != 0) return -1;
+    t->rand_left = sizeof t->rand_pool;
+    t->rand_gen = gen;
+  }
+  t->rand_left -= len;
+  memcpy(out, t->rand_pool + t->rand_left, len);
+  OPENSSL_cleanse(t->rand_pool + t->rand_left, len);
   return 0;
 }
 

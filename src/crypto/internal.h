@@ -26,6 +26,28 @@ extern struct mt_algs mt_algs_;
 
 const EVP_MD *mt_md_of(mt_hash_alg alg); /* NULL for an unknown alg */
 
+/* What each thread keeps for itself so that no call builds it again: made
+ * on first use, freed with everything it holds when the thread exits.
+ * Nothing in it is shared, so nothing in it needs a lock; nothing in it
+ * holds a secret between calls (hash.c clears its HMAC contexts after each
+ * use; the key-exchange contexts hold algorithms and parameters only; the
+ * random pool serves small, public values only, and is wiped with it). */
+#define MT_KEX_GROUPS 3 /* kex.c's table of groups */
+#define MT_RAND_POOL 256
+struct mt_thread_state {
+  EVP_MAC_CTX *hmac[2];                 /* by mt_hash_alg (hash.c) */
+  EVP_PKEY_CTX *keygen[MT_KEX_GROUPS];  /* keygen_init done, group set (kex.c) */
+  EVP_PKEY_CTX *peer_import[MT_KEX_GROUPS]; /* fromdata_init done (kex.c) */
+  /* Random bytes not handed out yet (init.c, mt_random): the first
+   * rand_left bytes of rand_pool, drawn in the process generation
+   * rand_gen. */
+  uint8_t rand_pool[MT_RAND_POOL];
+  size_t rand_left;
+  unsigned long rand_gen;
+};
+/* This thread's state; NULL only if it cannot be made (out of memory). */
+struct mt_thread_state *mt_thread_state(void);
+
 /* What a key can do in TLS 1.3, decided once when the key is loaded. */
 typedef enum {
   MT_KEY_UNSUPPORTED = 0,
@@ -43,9 +65,19 @@ extern int mt_weak_keys_allowed;
 int mt_verify_with(EVP_PKEY *pk, mt_key_kind kind, uint16_t scheme, const uint8_t *msg,
                    size_t msg_len, const uint8_t *sig, size_t sig_len);
 
+/* Signature schemes one key kind can produce: at most three (RSA-PSS with
+ * SHA-256, -384, -512). */
+#define MT_PKEY_SCHEMES 3
+
 struct mt_pkey {
   EVP_PKEY *pkey;
   mt_key_kind kind;
+  /* Signing contexts made when the key is loaded, one per scheme it can
+   * produce (sig.c: sign_init done, padding and digest set). Read-only:
+   * every signature signs with a duplicate, so threads that share the key
+   * write nothing they share. NULL for Ed25519, which signs the message
+   * itself, and wherever one could not be made (mt_sign then does without). */
+  EVP_PKEY_CTX *prepared[MT_PKEY_SCHEMES];
 };
 
 /* The CRLs of a set (crl.c), for X509_STORE_CTX_set0_crls; owned by the

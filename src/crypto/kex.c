@@ -1,7 +1,10 @@
 /* kex.c - (EC)DHE for TLS 1.3 key_share: X25519, secp256r1, secp384r1.
  *
- * OpenSSL 3.0 has no call that takes a pre-fetched EVP_KEYMGMT/EVP_KEYEXCH,
- * so key generation and derivation go through libcrypto's method cache. */
+ * OpenSSL 3.0 has no call that takes a pre-fetched EVP_KEYMGMT/EVP_KEYEXCH.
+ * Each thread keeps, per group, a key-generation context (keygen_init done,
+ * group set) and a context that imports peers' public keys (fromdata_init
+ * done), so that a handshake fetches no key manager by name; the derivation
+ * context is built from the new key itself, once per key. */
 #include "crypto/internal.h"
 
 #include <stdlib.h>
@@ -37,6 +40,9 @@ static const struct group_info groups[] = {
     {MT_GROUP_SECP384R1, "EC", "P-384", NID_secp384r1, 97, 48, 48},
 };
 
+_Static_assert(sizeof(groups) / sizeof(groups[0]) == MT_KEX_GROUPS,
+               "mt_thread_state holds a context per group");
+
 static const struct group_info *group_find(uint16_t group) {
   for (size_t i = 0; i < sizeof(groups) / sizeof(groups[0]); i++)
     if (groups[i].group == group) return &groups[i];
@@ -71,17 +77,48 @@ static int wrap(const struct group_info *g, EVP_PKEY *pk, mt_kex **out, uint8_t 
   return 0;
 }
 
-int mt_kex_generate(uint16_t group, mt_kex **out, uint8_t *pub, size_t *pub_len) {
-  const struct group_info *g = group_find(group);
-  if (out == NULL || g == NULL || mt_crypto_init() != 0) return -1;
-  *out = NULL;
-  EVP_PKEY *pk = NULL;
+/* This thread's context for g in slots (keygen or peer_import of
+ * mt_thread_state), made on first use by new_ctx; NULL if it cannot be. */
+static EVP_PKEY_CTX *thread_ctx(const struct group_info *g, EVP_PKEY_CTX **slots,
+                                EVP_PKEY_CTX *(*new_ctx)(const struct group_info *)) {
+  EVP_PKEY_CTX **slot = &slots[g - groups];
+  if (*slot == NULL) *slot = new_ctx(g);
+  return *slot;
+}
+
+static EVP_PKEY_CTX *new_keygen_ctx(const struct group_info *g) {
   EVP_PKEY_CTX *pc = EVP_PKEY_CTX_new_from_name(NULL, g->keytype, NULL);
   if (pc == NULL || EVP_PKEY_keygen_init(pc) != 1 ||
-      (g->curve && EVP_PKEY_CTX_set_group_name(pc, g->curve) != 1) ||
-      EVP_PKEY_generate(pc, &pk) != 1)
+      (g->curve && EVP_PKEY_CTX_set_group_name(pc, g->curve) != 1)) {
+    EVP_PKEY_CTX_free(pc);
+    return NULL;
+  }
+  return pc;
+}
+
+static EVP_PKEY_CTX *new_import_ctx(const struct group_info *g) {
+  EVP_PKEY_CTX *pc = EVP_PKEY_CTX_new_from_name(NULL, g->keytype, NULL);
+  if (pc == NULL || EVP_PKEY_fromdata_init(pc) != 1) {
+    EVP_PKEY_CTX_free(pc);
+    return NULL;
+  }
+  return pc;
+}
+
+int mt_kex_generate(uint16_t group, mt_kex **out, uint8_t *pub, size_t *pub_len) {
+  const struct group_info *g = group_find(group);
+  struct mt_thread_state *t;
+  if (out == NULL || g == NULL || mt_crypto_init() != 0 || (t = mt_thread_state()) == NULL)
+    return -1;
+  *out = NULL;
+  EVP_PKEY *pk = NULL;
+  EVP_PKEY_CTX *pc = thread_ctx(g, t->keygen, new_keygen_ctx);
+  if (pc != NULL && EVP_PKEY_generate(pc, &pk) != 1) {
     pk = NULL;
-  EVP_PKEY_CTX_free(pc);
+    /* A context in an unknown state is not kept. */
+    EVP_PKEY_CTX_free(pc);
+    t->keygen[g - groups] = NULL;
+  }
   return wrap(g, pk, out, pub, pub_len);
 }
 
@@ -140,21 +177,20 @@ int mt_kex_from_private(uint16_t group, const uint8_t *priv, size_t priv_len, mt
  * on-curve check for EC happens in the import (EC_POINT_oct2point) and
  * again in EVP_PKEY_derive_set_peer_ex(..., validate = 1). */
 static EVP_PKEY *peer_key(const struct group_info *g, const uint8_t *peer, size_t peer_len) {
-  if (peer == NULL || peer_len != g->pub_len) return NULL;
-  if (g->curve == NULL)
-    return EVP_PKEY_new_raw_public_key_ex(NULL, g->keytype, NULL, peer, peer_len);
+  struct mt_thread_state *t = mt_thread_state();
+  if (t == NULL || peer == NULL || peer_len != g->pub_len) return NULL;
   /* RFC 8446 4.2.8.2: only the uncompressed form (legacy_form = 4). */
-  if (peer[0] != POINT_CONVERSION_UNCOMPRESSED) return NULL;
+  if (g->curve && peer[0] != POINT_CONVERSION_UNCOMPRESSED) return NULL;
+  EVP_PKEY_CTX *pc = thread_ctx(g, t->peer_import, new_import_ctx);
   EVP_PKEY *pk = NULL;
-  EVP_PKEY_CTX *pc = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
   OSSL_PARAM params[3];
-  params[0] = OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, (char *)g->curve, 0);
-  params[1] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, (void *)peer, peer_len);
-  params[2] = OSSL_PARAM_construct_end();
-  if (pc == NULL || EVP_PKEY_fromdata_init(pc) != 1 ||
-      EVP_PKEY_fromdata(pc, &pk, EVP_PKEY_PUBLIC_KEY, params) != 1)
-    pk = NULL;
-  EVP_PKEY_CTX_free(pc);
+  size_t n = 0;
+  if (g->curve)
+    params[n++] = OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, (char *)g->curve, 0);
+  params[n++] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, (void *)peer, peer_len);
+  params[n] = OSSL_PARAM_construct_end();
+  /* A refused key leaves the context as it was: it makes a new key each time. */
+  if (pc == NULL || EVP_PKEY_fromdata(pc, &pk, EVP_PKEY_PUBLIC_KEY, params) != 1) pk = NULL;
   return pk;
 }
 
@@ -179,7 +215,10 @@ int mt_kex_derive(mt_kex *k, const uint8_t *peer, size_t peer_len, uint8_t *secr
   int rc = -2;
   EVP_PKEY_CTX *pc = EVP_PKEY_CTX_new_from_pkey(NULL, k->pkey, NULL);
   if (pc == NULL || EVP_PKEY_derive_init(pc) != 1) goto done;
-  if (EVP_PKEY_derive_set_peer_ex(pc, pp, 1) != 1) {
+  /* RFC 7748 5: every 32 bytes are an X25519 public key (libcrypto's check
+   * of one only asks that it be there); the low-order ones show as an
+   * all-zero secret, refused below. An EC point is checked on the curve. */
+  if (EVP_PKEY_derive_set_peer_ex(pc, pp, g->curve != NULL) != 1) {
     rc = -1; /* not a valid public key for this group */
     goto done;
   }

@@ -103,6 +103,53 @@ int mt_verify_with(EVP_PKEY *pk, mt_key_kind kind, uint16_t scheme, const uint8_
 
 /* ---- private keys -------------------------------------------------------- */
 
+/* The schemes a key kind signs with, in the order of mt_pkey.prepared. */
+static size_t kind_schemes(mt_key_kind kind, uint16_t out[MT_PKEY_SCHEMES]) {
+  switch (kind) {
+  case MT_KEY_P256: out[0] = MT_SIG_ECDSA_SECP256R1_SHA256; return 1;
+  case MT_KEY_P384: out[0] = MT_SIG_ECDSA_SECP384R1_SHA384; return 1;
+  case MT_KEY_RSA:
+    out[0] = MT_SIG_RSA_PSS_RSAE_SHA256;
+    out[1] = MT_SIG_RSA_PSS_RSAE_SHA384;
+    out[2] = MT_SIG_RSA_PSS_RSAE_SHA512;
+    return 3;
+  default: return 0; /* Ed25519: no prehash, nothing to prepare */
+  }
+}
+
+/* A context that signs a digest of scheme's hash with pk: what
+ * EVP_DigestSignInit sets up for every signature (the signature algorithm
+ * fetched, the key's context built, padding and digest set), done once. */
+static EVP_PKEY_CTX *prepared_ctx(EVP_PKEY *pk, uint16_t scheme) {
+  const EVP_MD *md = scheme_md(scheme);
+  EVP_PKEY_CTX *pc = EVP_PKEY_CTX_new_from_pkey(NULL, pk, NULL);
+  if (pc == NULL || EVP_PKEY_sign_init(pc) != 1 ||
+      (is_pss(scheme) && (EVP_PKEY_CTX_set_rsa_padding(pc, RSA_PKCS1_PSS_PADDING) != 1 ||
+                          EVP_PKEY_CTX_set_rsa_pss_saltlen(pc, RSA_PSS_SALTLEN_DIGEST) != 1 ||
+                          EVP_PKEY_CTX_set_rsa_mgf1_md(pc, md) != 1)) ||
+      EVP_PKEY_CTX_set_signature_md(pc, md) != 1) {
+    EVP_PKEY_CTX_free(pc);
+    ERR_clear_error();
+    return NULL;
+  }
+  return pc;
+}
+
+static void prepare_signing(mt_pkey *k) {
+  uint16_t schemes[MT_PKEY_SCHEMES];
+  size_t n = kind_schemes(k->kind, schemes);
+  for (size_t i = 0; i < n; i++) k->prepared[i] = prepared_ctx(k->pkey, schemes[i]);
+}
+
+/* The prepared context for scheme, or NULL. */
+static EVP_PKEY_CTX *prepared_for(const mt_pkey *k, uint16_t scheme) {
+  uint16_t schemes[MT_PKEY_SCHEMES];
+  size_t n = kind_schemes(k->kind, schemes);
+  for (size_t i = 0; i < n; i++)
+    if (schemes[i] == scheme) return k->prepared[i];
+  return NULL;
+}
+
 /* Never prompt on a terminal for a passphrase: an encrypted key is an error. */
 static int no_passphrase(char *buf, int size, int rwflag, void *u) {
   return 0;
@@ -173,6 +220,7 @@ static mt_pkey *load_pem(const char *label, const uint8_t *pem, size_t len, char
   }
   k->pkey = pk;
   k->kind = kind;
+  prepare_signing(k);
   return k;
 }
 
@@ -198,6 +246,7 @@ mt_pkey *mt_pkey_load_file(const char *path, char *err, size_t err_len) {
 
 void mt_pkey_free(mt_pkey *k) {
   if (k == NULL) return;
+  for (size_t i = 0; i < MT_PKEY_SCHEMES; i++) EVP_PKEY_CTX_free(k->prepared[i]);
   EVP_PKEY_free(k->pkey);
   free(k);
 }
@@ -206,32 +255,71 @@ int mt_pkey_supports(const mt_pkey *k, uint16_t scheme) {
   return k != NULL && mt_kind_fits(k->kind, scheme);
 }
 
+/* sig_len: in = capacity, out = length. The buffer may fit the actual
+ * (DER, variable) length without fitting the bound known in advance (max):
+ * then sign into a scratch buffer. */
+static int sign_into(EVP_PKEY_CTX *pc, const uint8_t *dgst, size_t dgst_len, size_t max,
+                     uint8_t *sig, size_t *sig_len) {
+  size_t n = *sig_len;
+  if (max <= *sig_len) {
+    if (EVP_PKEY_sign(pc, sig, &n, dgst, dgst_len) != 1) return -1;
+  } else {
+    uint8_t tmp[MT_MAX_SIGNATURE];
+    n = sizeof tmp;
+    if (max > sizeof tmp || EVP_PKEY_sign(pc, tmp, &n, dgst, dgst_len) != 1 || n > *sig_len)
+      return -1;
+    memcpy(sig, tmp, n);
+  }
+  *sig_len = n;
+  return 0;
+}
+
+/* RFC 8446 4.4.3: ECDSA and RSA-PSS sign the scheme's hash of the content;
+ * hashing it here with the digest fetched once and signing the digest with a
+ * duplicate of the key's prepared context gives the signature that
+ * EVP_DigestSign would, without fetching and building a context per call. */
+static int sign_prepared(EVP_PKEY_CTX *prep, uint16_t scheme, const uint8_t *msg, size_t msg_len,
+                         uint8_t *sig, size_t *sig_len) {
+  uint8_t dgst[EVP_MAX_MD_SIZE];
+  unsigned dgst_len = 0;
+  size_t max = 0;
+  EVP_PKEY_CTX *pc = NULL;
+  int rc = -1;
+  if (EVP_Digest(msg, msg_len, dgst, &dgst_len, scheme_md(scheme), NULL) == 1 &&
+      (pc = EVP_PKEY_CTX_dup(prep)) != NULL && EVP_PKEY_sign(pc, NULL, &max, dgst, dgst_len) == 1)
+    rc = sign_into(pc, dgst, dgst_len, max, sig, sig_len);
+  EVP_PKEY_CTX_free(pc);
+  return rc;
+}
+
+/* Ed25519 (and any key without a prepared context): one-shot signing. */
+static int sign_message(mt_pkey *k, uint16_t scheme, const uint8_t *msg, size_t msg_len,
+                        uint8_t *sig, size_t *sig_len) {
+  EVP_MD_CTX *mc = EVP_MD_CTX_new();
+  size_t max = 0, n = *sig_len;
+  int ok = mc != NULL && sig_init(mc, k->pkey, scheme, 1) == 0 &&
+           EVP_DigestSign(mc, NULL, &max, msg, msg_len) == 1;
+  if (ok && max <= *sig_len) {
+    ok = EVP_DigestSign(mc, sig, &n, msg, msg_len) == 1;
+  } else if (ok) {
+    uint8_t tmp[MT_MAX_SIGNATURE];
+    n = sizeof tmp;
+    ok = max <= sizeof tmp && EVP_DigestSign(mc, tmp, &n, msg, msg_len) == 1 && n <= *sig_len;
+    if (ok) memcpy(sig, tmp, n);
+  }
+  EVP_MD_CTX_free(mc);
+  if (ok) *sig_len = n;
+  return ok ? 0 : -1;
+}
+
 int mt_sign(mt_pkey *k, uint16_t scheme, const uint8_t *msg, size_t msg_len, uint8_t *sig,
             size_t *sig_len) {
   if (k == NULL || sig == NULL || sig_len == NULL) return -1;
   if (!mt_kind_fits(k->kind, scheme)) return -2;
   if (mt_crypto_init() != 0) return -1;
-  EVP_MD_CTX *mc = EVP_MD_CTX_new();
-  size_t max = 0, n = 0;
-  int ok = mc != NULL && sig_init(mc, k->pkey, scheme, 1) == 0 &&
-           EVP_DigestSign(mc, NULL, &max, msg, msg_len) == 1;
-  if (ok && max <= *sig_len) {
-    n = *sig_len;
-    ok = EVP_DigestSign(mc, sig, &n, msg, msg_len) == 1;
-  } else if (ok) {
-    /* The caller's buffer may still fit the actual (DER, variable) length,
-     * but only the bound is known in advance: sign into a scratch buffer. */
-    uint8_t *tmp = max <= MT_MAX_SIGNATURE ? malloc(max) : NULL;
-    n = max;
-    ok = tmp != NULL && EVP_DigestSign(mc, tmp, &n, msg, msg_len) == 1 && n <= *sig_len;
-    if (ok) memcpy(sig, tmp, n);
-    free(tmp);
-  }
-  EVP_MD_CTX_free(mc);
-  if (!ok) {
-    ERR_clear_error();
-    return -1;
-  }
-  *sig_len = n;
-  return 0;
+  EVP_PKEY_CTX *prep = prepared_for(k, scheme);
+  int rc = prep ? sign_prepared(prep, scheme, msg, msg_len, sig, sig_len)
+                : sign_message(k, scheme, msg, msg_len, sig, sig_len);
+  if (rc != 0) ERR_clear_error();
+  return rc;
 }

@@ -194,11 +194,8 @@ static int learn_messages(void) {
   neg_pair p;
   int ok = mtls_pair(&p, REQ) == 0 && p.cc->ids[0].cert_msg_len < 4000 &&
            p.sc->cr_msg_len < 4000;
-  if (ok) {
-    uint8_t hdr[4] = {HS_CERTIFICATE};
-    neg_put_u24(hdr + 1, p.cc->ids[0].cert_msg_len);
-    hex_of(hdr, 4, client_cert_hex);
-    hex_of(p.cc->ids[0].cert_msg, p.cc->ids[0].cert_msg_len, client_cert_hex + 8);
+  if (ok) { /* both whole messages, header included */
+    hex_of(p.cc->ids[0].cert_msg, p.cc->ids[0].cert_msg_len, client_cert_hex);
     hex_of(p.sc->cr_msg, p.sc->cr_msg_len, server_cr_hex);
   }
   neg_pair_free(&p);

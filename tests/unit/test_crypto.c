@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* ---- helpers ------------------------------------------------------------ */
@@ -163,6 +164,70 @@ static void test_hkdf(void) {
             memcmp(a, b, 40) == 0);
 }
 
+/* Several outputs of one PRK in one call equal one mt_hkdf_expand each,
+ * whatever their lengths (multi-block ones included) and order. */
+static void test_hkdf_multi(void) {
+  const struct hkdf_case *c = &hkdf_cases[1]; /* 82 bytes: three blocks */
+  uint8_t ikm[128], salt[128], info[128], prk[MT_MAX_HASH], okm[128], one[3][128], many[3][128];
+  size_t ikm_n = unhex(c->ikm, ikm, sizeof(ikm)), salt_n = unhex(c->salt, salt, sizeof(salt));
+  size_t info_n = unhex(c->info, info, sizeof(info)), okm_n = strlen(c->okm) / 2;
+  CHECK("hkdf multi: prk", mt_hkdf_extract(MT_SHA256, salt, salt_n, ikm, ikm_n, prk) == 0);
+  const mt_hkdf_out rfc[2] = {{(const uint8_t *)"x", 1, many[0], 16}, {info, info_n, okm, okm_n}};
+  CHECK("hkdf multi: rfc5869 case 2 as the second output",
+        mt_hkdf_expand_multi(MT_SHA256, prk, 32, rfc, 2) == 0 && eq_hex(okm, okm_n, c->okm));
+  const struct {
+    const char *info;
+    size_t len;
+  } want[3] = {{"key", 16}, {"", 100}, {"iv", 12}};
+  for (int alg = MT_SHA256; alg <= MT_SHA384; alg++) {
+    mt_hkdf_out outs[3];
+    int ok = 1;
+    for (int i = 0; i < 3; i++) {
+      const uint8_t *in = (const uint8_t *)want[i].info;
+      ok = ok && mt_hkdf_expand((mt_hash_alg)alg, prk, 32, in, strlen(want[i].info), one[i],
+                                want[i].len) == 0;
+      outs[i] = (mt_hkdf_out){in, strlen(want[i].info), many[i], want[i].len};
+    }
+    ok = ok && mt_hkdf_expand_multi((mt_hash_alg)alg, prk, 32, outs, 3) == 0;
+    for (int i = 0; i < 3; i++) ok = ok && memcmp(one[i], many[i], want[i].len) == 0;
+    CHECK(alg == MT_SHA256 ? "hkdf multi = single expansions (sha256)"
+                           : "hkdf multi = single expansions (sha384)",
+          ok);
+  }
+  /* Extract and expand in one call: RFC 5869 case 1, and no salt (case 3). */
+  for (int i = 0; i < 3; i += 2) {
+    const struct hkdf_case *v = &hkdf_cases[i];
+    uint8_t vikm[128], vsalt[128], vinfo[128], vprk[MT_MAX_HASH], vokm[128];
+    size_t vikm_n = unhex(v->ikm, vikm, sizeof(vikm)), vsalt_n = unhex(v->salt, vsalt, sizeof(vsalt));
+    size_t vinfo_n = unhex(v->info, vinfo, sizeof(vinfo)), vokm_n = strlen(v->okm) / 2;
+    const mt_hkdf_out vo = {vinfo, vinfo_n, vokm, vokm_n};
+    char name[80];
+    snprintf(name, sizeof(name), "%s in one call (mt_hkdf)", v->name);
+    CHECK(name, mt_hkdf(MT_SHA256, vsalt_n ? vsalt : NULL, vsalt_n, vikm, vikm_n, vprk, &vo, 1) == 0 &&
+                    eq_hex(vprk, 32, v->prk) && eq_hex(vokm, vokm_n, v->okm));
+  }
+  /* HMAC under an expanded key = the two steps one after the other. */
+  for (int alg = MT_SHA256; alg <= MT_SHA384; alg++) {
+    size_t hl = mt_hash_len((mt_hash_alg)alg);
+    uint8_t key[MT_MAX_HASH], mac1[MT_MAX_HASH], mac2[MT_MAX_HASH];
+    const uint8_t *in = (const uint8_t *)"transcript hash";
+    int ok = mt_hkdf_expand((mt_hash_alg)alg, prk, 32, info, info_n, key, hl) == 0 &&
+             mt_hmac((mt_hash_alg)alg, key, hl, in, 15, mac1) == 0 &&
+             mt_hkdf_expand_hmac((mt_hash_alg)alg, prk, 32, info, info_n, in, 15, mac2) == 0 &&
+             memcmp(mac1, mac2, hl) == 0;
+    CHECK(alg == MT_SHA256 ? "hmac under an expanded key (sha256)"
+                           : "hmac under an expanded key (sha384)",
+          ok);
+  }
+  /* One output too long: the call fails before deriving anything. */
+  static uint8_t big[255 * 32 + 1];
+  memset(many[0], 0xaa, 16);
+  const mt_hkdf_out bad[2] = {{NULL, 0, many[0], 16}, {NULL, 0, big, sizeof big}};
+  CHECK("hkdf multi: an output too long fails the call",
+        mt_hkdf_expand_multi(MT_SHA256, prk, 32, bad, 2) == -1 && many[0][0] == 0xaa &&
+            many[0][15] == 0xaa);
+}
+
 static void *hmac_thread(void *arg) {
   uint8_t out[32];
   int *ok = arg;
@@ -190,6 +255,58 @@ static void test_random(void) {
   CHECK("random", mt_random(a, 32) == 0 && mt_random(b, 32) == 0 && memcmp(a, b, 32) != 0 &&
                       memcmp(a, zero, 32) != 0);
   CHECK("crypto_init idempotent", mt_crypto_init() == 0 && mt_crypto_init() == 0);
+  /* Small requests come from a per-thread pool: across many refills, no
+   * two draws repeat, whatever their sizes; large ones bypass it. */
+  static uint8_t draws[400][32];
+  int ok = 1;
+  for (int i = 0; i < 400 && ok; i++) ok = mt_random(draws[i], (size_t)(i % 3 ? 32 : 12)) == 0;
+  for (int i = 0; i < 400 && ok; i++)
+    for (int j = i + 1; j < 400 && ok; j++) ok = memcmp(draws[i], draws[j], 12) != 0;
+  CHECK("random: 400 small draws, no repeats", ok);
+  static uint8_t big[3000];
+  CHECK("random: a large draw", mt_random(big, sizeof big) == 0 && memcmp(big, zero, 32) != 0 &&
+                                    memcmp(big + 2968, zero, 32) != 0);
+}
+
+/* After fork() the child must not hand out what the parent's pool holds
+ * (the parent's next draw and the child's first would then be equal). */
+static void test_random_fork(void) {
+  uint8_t first[32], parent[32], child[32] = {0};
+  int fds[2], status = 1;
+  if (mt_random(first, 32) != 0 || pipe(fds) != 0) {
+    CHECK("random: fork test set-up", 0);
+    return;
+  }
+  pid_t pid = fork();
+  if (pid == 0) {
+    ssize_t w = mt_random(child, 32) == 0 ? write(fds[1], child, 32) : -1;
+    _exit(w == 32 ? 0 : 1);
+  }
+  int ok = pid > 0 && mt_random(parent, 32) == 0 && read(fds[0], child, 32) == 32;
+  if (pid > 0) waitpid(pid, &status, 0);
+  close(fds[0]);
+  close(fds[1]);
+  CHECK("random: a forked child draws other bytes than its parent",
+        ok && status == 0 && memcmp(parent, child, 32) != 0 && memcmp(first, child, 32) != 0);
+}
+
+static void *random_thread(void *arg) {
+  uint8_t(*out)[32] = arg;
+  for (int i = 0; i < 50; i++)
+    if (mt_random(out[i], 32) != 0) memset(out[i], 0, 32);
+  return NULL;
+}
+
+static void test_random_threads(void) {
+  static uint8_t out[4][50][32];
+  pthread_t t[4];
+  for (int i = 0; i < 4; i++) pthread_create(&t[i], NULL, random_thread, out[i]);
+  for (int i = 0; i < 4; i++) pthread_join(t[i], NULL);
+  const uint8_t(*all)[32] = (const uint8_t(*)[32])out;
+  int ok = 1;
+  for (int i = 0; i < 200 && ok; i++)
+    for (int j = i + 1; j < 200 && ok; j++) ok = memcmp(all[i], all[j], 32) != 0;
+  CHECK("random: 4 threads, 200 draws, no repeats", ok);
 }
 
 /* ---- AEAD ------------------------------------------------------------------ */
@@ -368,8 +485,43 @@ static void test_nist(uint16_t group, size_t pub_len, size_t sec_len, const char
   CHECK(name, mt_kex_derive(a, bad, lb, s1, &n1) == -1);
   snprintf(name, sizeof(name), "%s x25519-sized share -> -1", label);
   CHECK(name, mt_kex_derive(a, pb, 32, s1, &n1) == -1);
+  /* This thread's import context outlives the refusals above. */
+  snprintf(name, sizeof(name), "%s a good share after refused ones", label);
+  CHECK(name, mt_kex_derive(a, pb, lb, s1, &n1) == 0 && mt_kex_derive(b, pa, la, s2, &n2) == 0 &&
+                  n1 == sec_len && n2 == sec_len && memcmp(s1, s2, sec_len) == 0);
   mt_kex_free(a);
   mt_kex_free(b);
+}
+
+/* Each thread generates and imports with contexts of its own: pairs made
+ * on four threads at once agree, for every group, and no two keys repeat. */
+static void *kex_thread(void *arg) {
+  static const uint16_t groups[] = {MT_GROUP_X25519, MT_GROUP_SECP256R1, MT_GROUP_SECP384R1};
+  int *ok = arg;
+  uint8_t last[97] = {0};
+  *ok = 1;
+  for (int i = 0; i < 30 && *ok; i++) {
+    mt_kex *a = NULL, *b = NULL;
+    uint8_t pa[97], pb[97], s1[48], s2[48];
+    size_t la = 0, lb = 0, n1 = 0, n2 = 0;
+    uint16_t g = groups[i % 3];
+    *ok = mt_kex_generate(g, &a, pa, &la) == 0 && mt_kex_generate(g, &b, pb, &lb) == 0 &&
+          mt_kex_derive(a, pb, lb, s1, &n1) == 0 && mt_kex_derive(b, pa, la, s2, &n2) == 0 &&
+          n1 == n2 && memcmp(s1, s2, n1) == 0 && memcmp(pa, pb, la) != 0 &&
+          memcmp(pa, last, la) != 0;
+    memcpy(last, pb, lb);
+    mt_kex_free(a);
+    mt_kex_free(b);
+  }
+  return NULL;
+}
+
+static void test_kex_threads(void) {
+  pthread_t t[4];
+  int ok[4] = {0};
+  for (int i = 0; i < 4; i++) pthread_create(&t[i], NULL, kex_thread, &ok[i]);
+  for (int i = 0; i < 4; i++) pthread_join(t[i], NULL);
+  CHECK("key exchange on 4 threads at once, every group", ok[0] && ok[1] && ok[2] && ok[3]);
 }
 
 static void test_nist_from_private(void) {
@@ -892,9 +1044,12 @@ static void remove_fixtures(void) {
 int main(void) {
   CHECK("crypto_init", mt_crypto_init() == 0);
   test_random();
+  test_random_fork();
+  test_random_threads();
   test_hash();
   test_hmac();
   test_hkdf();
+  test_hkdf_multi();
   test_threads();
   test_aead_kat();
   test_aead_roundtrip(MT_AES_128_GCM, "aes128gcm");
@@ -904,6 +1059,7 @@ int main(void) {
   test_nist(MT_GROUP_SECP256R1, 65, 32, "p256");
   test_nist(MT_GROUP_SECP384R1, 97, 48, "p384");
   test_nist_from_private();
+  test_kex_threads();
 
   int fx = make_fixtures();
   CHECKF("fixtures (openssl CLI)", fx == 0, "see %s/gen.log", tmpdir);

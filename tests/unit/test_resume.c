@@ -53,10 +53,14 @@ static void resumption(void) {
   mutls_conn_free(c);
   mutls_conn_free(s);
 
+  unsigned long parsed = mt_x509_parse_count();
   ok = connect_once(sc, cc, &s, &c, NULL, 0);
   CHECKF("second connection resumes from the cache", ok && mutls_conn_resumed(c) && mutls_conn_resumed(s),
          "client: %s; server: %s / %s", mutls_conn_explain(c), mutls_conn_explain(s),
          mutls_conn_notice(s));
+  /* The ticket's client chain is judged from the verified-chain cache. */
+  CHECKF("resuming parses no certificate on either side", mt_x509_parse_count() == parsed,
+         "%lu parsed", mt_x509_parse_count() - parsed);
   CHECK("resumed server still knows the client",
         mutls_conn_peer(s) && has(mutls_peer_spiffe_id(mutls_conn_peer(s)), "billing/api"));
   CHECK("resumed client still knows the server",
@@ -97,6 +101,26 @@ static void resumption(void) {
   mutls_conn_free(c);
   mutls_conn_free(s);
   mutls_config_free(cc2);
+  mutls_config_free(cc);
+  mutls_config_free(sc);
+}
+
+/* Without the verified-chain cache a ticket's client chain is parsed and
+ * verified in full, and resumption works the same. */
+static void resumption_cold(void) {
+  mutls_config *sc = mtls_server(), *cc = mtls_client("client-billing");
+  mt_config_set_chain_cache(sc, 0);
+  mutls_conn *s, *c;
+  int ok = connect_once(sc, cc, &s, &c, NULL, 0);
+  mutls_conn_free(c);
+  mutls_conn_free(s);
+  unsigned long parsed = mt_x509_parse_count();
+  ok = ok && connect_once(sc, cc, &s, &c, NULL, 0);
+  CHECK("cache off: the ticket resumes, its client chain parsed again",
+        ok && mutls_conn_resumed(s) && mt_x509_parse_count() > parsed && mutls_conn_peer(s) &&
+            has(mutls_peer_spiffe_id(mutls_conn_peer(s)), "billing/api"));
+  mutls_conn_free(c);
+  mutls_conn_free(s);
   mutls_config_free(cc);
   mutls_config_free(sc);
 }
@@ -434,6 +458,7 @@ static void key_update(void) {
 int main(void) {
   tu_certs();
   resumption();
+  resumption_cold();
   bad_binder();
   recheck();
   forged();

@@ -738,15 +738,17 @@ static int standin_identity(mutls_config *cfg, const char *cert, const char *key
   id.chain = mt_chain_load_file(tmp_path(cert), why, sizeof why);
   id.key = id.chain ? mt_pkey_load_file(tmp_path(key), why, sizeof why) : NULL;
   const uint8_t *der = id.key ? mt_chain_der(id.chain, 0, &der_len) : NULL;
-  /* 4.4.2: the Certificate body, as the config would pre-encode it. */
+  /* 4.4.2: the Certificate message, as the config would pre-encode it. */
   mt_w_init(&w, 1 << 16);
   if (der) {
+    size_t msg = mt_hs_begin(&w, HS_CERTIFICATE);
     mt_w_u8(&w, 0); /* empty certificate_request_context */
     size_t list = mt_w_begin(&w, 3), entry = mt_w_begin(&w, 3);
     mt_w_bytes(&w, der, der_len);
     mt_w_end(&w, entry, 3);
     mt_w_u16(&w, 0); /* no extensions */
     mt_w_end(&w, list, 3);
+    mt_hs_end(&w, msg);
   }
   if (!der || mt_w_failed(&w) || cfg->n_ids != 0) {
     printf("  stand-in identity: %s\n", why[0] ? why : "could not build it");
