@@ -280,34 +280,56 @@ static void run_handshakes(const bench_certs *k, const char *name, int mutual, i
   teardown_libs(lib);
 }
 
-/* MB/s (10^6 bytes) moving opt.bulk_bytes in 16 KiB writes, each direction,
- * each suite. The floor seals and opens the same 16 KiB records. */
+/* One bulk run of library i (0 mutls, 1 libssl) in direction dir: MB/s
+ * (10^6 bytes per second of CPU time). label names it on stderr. */
+static double bulk_once(void *lib, int i, size_t total, int dir, const char *label) {
+  double cpu, wall;
+  if (libs[i]->bulk(lib, total, CHUNK, dir, &cpu, &wall) != 0) exit(1);
+  note_busy(wall, cpu);
+  fprintf(stderr, " %s %s %.0f MB/s", dir ? "s2c" : "c2s", label, (double)total / cpu / 1e6);
+  return (double)total / cpu / 1e6;
+}
+
+/* MB/s moving opt.bulk_bytes in 16 KiB writes, each direction, each suite.
+ * bulk-<suite>: mutls_conn_read beside SSL_read. bulk-<suite>-view: a second
+ * mutls connection whose receiver uses mutls_conn_peek/mutls_conn_consume
+ * (no plaintext copy); libssl has no zero-copy read, so its side of those
+ * rows is the SSL_read run of the same repetition. The floor seals and
+ * opens the same 16 KiB records. */
 static void run_bulk(const bench_certs *k) {
   for (int su = 0; su < N_SUITES; su++) {
-    bench_setup s = {.suite = (bench_suite)su, .chain_cache = 1};
-    void *lib[2];
-    char name[40];
-    bench_row *row[2];
+    bench_setup s = {.suite = (bench_suite)su, .chain_cache = 1}, sv = s;
+    void *lib[2], *view = NULL;
+    char name[40], vname[48];
+    bench_row *row[2], *vrow[2];
     setup_libs(lib, k, &s);
+    sv.zero_copy_read = 1;
+    if (lib[0] && !(view = bench_mutls.setup(k, &sv))) {
+      bench_fail("mutls setup failed");
+      exit(1);
+    }
     snprintf(name, sizeof name, "bulk-%s", bench_suite_short[su]);
+    snprintf(vname, sizeof vname, "%s-view", name);
     row[0] = bench_row_add(name, "client-to-server", "MB/s", 1);
     row[1] = bench_row_add(name, "server-to-client", "MB/s", 1);
-    for (int i = 0; i < 2; i++) {
-      double cpu, wall;
+    vrow[0] = view ? bench_row_add(vname, "client-to-server", "MB/s", 1) : NULL;
+    vrow[1] = view ? bench_row_add(vname, "server-to-client", "MB/s", 1) : NULL;
+    double cpu, wall; /* of the untimed warm-up runs */
+    for (int i = 0; i < 2; i++)
       if (lib[i] && libs[i]->bulk(lib[i], (size_t)64 * CHUNK, CHUNK, 0, &cpu, &wall) != 0) exit(1);
-    }
+    if (view && bench_mutls.bulk(view, (size_t)64 * CHUNK, CHUNK, 0, &cpu, &wall) != 0) exit(1);
     for (int r = 0; r < opt.reps; r++) {
       fprintf(stderr, "[%s %d/%d]", name, r + 1, opt.reps);
-      for (int dir = 0; dir < 2; dir++)
+      for (int dir = 0; dir < 2; dir++) {
         for (int i = 0; i < 2; i++) {
-          double cpu, wall;
           if (!lib[i]) continue;
-          if (libs[i]->bulk(lib[i], opt.bulk_bytes, CHUNK, dir, &cpu, &wall) != 0) exit(1);
-          bench_series_add(side(row[dir], i), (double)opt.bulk_bytes / cpu / 1e6);
-          note_busy(wall, cpu);
-          fprintf(stderr, " %s %s %.0f MB/s", dir ? "s2c" : "c2s", libs[i]->name,
-                  (double)opt.bulk_bytes / cpu / 1e6);
+          double mbs = bulk_once(lib[i], i, opt.bulk_bytes, dir, libs[i]->name);
+          bench_series_add(side(row[dir], i), mbs);
+          if (i == 1 && vrow[dir]) bench_series_add(side(vrow[dir], 1), mbs);
         }
+        if (view)
+          bench_series_add(&vrow[dir]->mutls, bulk_once(view, 0, opt.bulk_bytes, dir, "mutls-view"));
+      }
       double seal_us, open_us;
       if (bench_floor_aead_measure((bench_suite)su, CHUNK, opt.aead_iters, &seal_us, &open_us) != 0)
         exit(1);
@@ -315,10 +337,13 @@ static void run_bulk(const bench_certs *k) {
       floor_open_us[su] = open_us;
       /* Every byte is sealed once and opened once: bytes per microsecond. */
       double floor = (double)CHUNK / (seal_us + open_us);
-      bench_series_add(&row[0]->floor, floor);
-      bench_series_add(&row[1]->floor, floor);
+      for (int dir = 0; dir < 2; dir++) {
+        bench_series_add(&row[dir]->floor, floor);
+        if (vrow[dir]) bench_series_add(&vrow[dir]->floor, floor);
+      }
       fprintf(stderr, " floor %.0f MB/s\n", floor);
     }
+    if (view) bench_mutls.teardown(view);
     teardown_libs(lib);
   }
 }
@@ -443,6 +468,13 @@ static void report_header(void) {
          middlebox(bench_mutls_sid_len), middlebox(bench_openssl_sid_len));
   printf("transport: client and server in one thread over memory; libssl through a minimal "
          "BIO on the same buffers mutls uses\n");
+  printf("reading bulk data: bulk-<suite> rows copy it out (mutls_conn_read beside SSL_read); "
+         "bulk-<suite>-view rows run a second mutls connection whose receiver sees each record "
+         "in place and marks it read (mutls_conn_peek, mutls_conn_consume: no plaintext copy); "
+         "libssl has no zero-copy read, so the openssl column of a -view row is the SSL_read "
+         "run of the same repetition (the same numbers as its bulk-<suite> row); each "
+         "repetition runs mutls, openssl, mutls with views, then the floor; both mutls runs "
+         "copy the ciphertext onto the wire (mutls_conn_send), as libssl's BIO does\n");
   printf("clocks: hs/s and MB/s are per second of this thread's CPU time "
          "(CLOCK_THREAD_CPUTIME_ID over the whole run), so time the scheduler gives to other "
          "processes counts against neither library; cpu-client/cpu-server = the same clock "
@@ -484,7 +516,9 @@ static void usage(FILE *f) {
              "  -s, --scenario LIST  comma-separated: full-server, full-mutual, resumed-server,\n"
              "                       resumed-mutual (cold: mutls's verified-chain cache off),\n"
              "                       full-server-warm, full-mutual-warm, resumed-mutual-warm\n"
-             "                       (cache on, as by default), bulk, memory (default: all)\n"
+             "                       (cache on, as by default), bulk (rows bulk-<suite>: read\n"
+             "                       by copy; bulk-<suite>-view: mutls reads in place with\n"
+             "                       mutls_conn_peek/consume), memory (default: all)\n"
              "  -l, --lib NAME       mutls, openssl or both (default both)\n"
              "  -n, --handshakes N   handshakes per repetition (default 1000)\n"
              "  -b, --bulk-mib N     MiB per bulk direction (default 1024)\n"

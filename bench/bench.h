@@ -56,6 +56,10 @@ typedef struct {
    * (cold: every peer certificate parsed and verified in every handshake).
    * libssl has no such cache; its runs are the same either way. */
   int chain_cache;
+  /* mutls only, bulk: the receiver reads in place with mutls_conn_peek and
+   * mutls_conn_consume instead of copying out with mutls_conn_read. libssl
+   * has no zero-copy read; it always runs SSL_read. */
+  int zero_copy_read;
 } bench_setup;
 
 /* ---- what a run measures ----------------------------------------------------- */

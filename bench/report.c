@@ -103,7 +103,7 @@ static void fmt_fraction(char *out, size_t cap, double f) {
 }
 
 void bench_report_table(void) {
-  printf("\n%-26s %-16s %-6s %-24s %-24s %-20s %-9s %-7s %-7s\n", "scenario", "stat", "unit",
+  printf("\n%-28s %-16s %-6s %-24s %-24s %-20s %-9s %-7s %-7s\n", "scenario", "stat", "unit",
          "mutls med [min..max]", "openssl med [min..max]", "mutls/openssl", "floor", "m/floor",
          "o/floor");
   for (int i = 0; i < n_rows; i++) {
@@ -123,7 +123,7 @@ void bench_report_table(void) {
       snprintf(fl, sizeof fl, "-");
     fmt_fraction(fm, sizeof fm, floor_fraction(r, &r->mutls));
     fmt_fraction(fo, sizeof fo, floor_fraction(r, &r->openssl));
-    printf("%-26s %-16s %-6s %-24s %-24s %-20s %-9s %-7s %-7s\n", r->scenario, r->stat, r->unit, m,
+    printf("%-28s %-16s %-6s %-24s %-24s %-20s %-9s %-7s %-7s\n", r->scenario, r->stat, r->unit, m,
            o, rt, fl, fm, fo);
   }
   printf("\nmutls/openssl is computed per repetition (median [min..max] of the ratios).\n"

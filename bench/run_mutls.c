@@ -260,10 +260,35 @@ static int m_resumed(void *lib, long n, bench_hs_result *out) {
   return rc == 0 ? check_warm(m, hits, empty, n) : rc;
 }
 
-/* Moves what tx has queued onto w and lets rx take all of it, reading the
- * application data into buf. Adds what was read to *got. */
+/* Takes all the application data rx has decrypted and adds its length to
+ * *got: copied into buf (cap bytes) by mutls_conn_read or, with view, seen in
+ * place through mutls_conn_peek and marked read by mutls_conn_consume. The
+ * first view is copied into buf too, so the caller can check the first
+ * chunk. */
+static int take(mutls_conn *rx, uint8_t *buf, size_t cap, int view, size_t *got) {
+  for (;;) {
+    const uint8_t *v;
+    size_t n;
+    if (!view) {
+      int r = mutls_conn_read(rx, buf, cap);
+      if (r == MUTLS_WANT_READ) return 0;
+      if (r <= 0) return conn_fail(rx, "read");
+      *got += (size_t)r;
+      continue;
+    }
+    int r = mutls_conn_peek(rx, &v, &n);
+    if (r == MUTLS_WANT_READ) return 0;
+    if (r != MUTLS_OK) return conn_fail(rx, "peek");
+    if (*got == 0) memcpy(buf, v, n < cap ? n : cap);
+    if (mutls_conn_consume(rx, n) != MUTLS_OK) return conn_fail(rx, "consume");
+    *got += n;
+  }
+}
+
+/* Moves what tx has queued onto w and lets rx take all of it (take()).
+ * Adds what was read to *got. */
 static int deliver(mutls_conn *tx, mutls_conn *rx, bench_wire *w, uint8_t *buf, size_t cap,
-                   size_t *got) {
+                   int view, size_t *got) {
   size_t n;
   do {
     if (mutls_conn_send(tx, w->buf + w->len, w->cap - w->len, &n) != MUTLS_OK)
@@ -276,16 +301,11 @@ static int deliver(mutls_conn *tx, mutls_conn *rx, bench_wire *w, uint8_t *buf, 
       return conn_fail(rx, "recv");
     w->off += used;
     size_t before = *got;
-    for (;;) {
-      int r = mutls_conn_read(rx, buf, cap);
-      if (r == MUTLS_WANT_READ) break;
-      if (r <= 0) return conn_fail(rx, "read");
-      *got += (size_t)r;
-    }
+    if (take(rx, buf, cap, view, got) != 0) return -1;
     if (used == 0 && *got == before) return bench_fail("mutls: the receiver took nothing");
   }
   bench_wire_compact(w);
-  return mutls_conn_pending(tx) ? deliver(tx, rx, w, buf, cap, got) : 0;
+  return mutls_conn_pending(tx) ? deliver(tx, rx, w, buf, cap, view, got) : 0;
 }
 
 static int m_bulk(void *lib, size_t total, size_t chunk, int s2c_dir, double *cpu, double *wall) {
@@ -308,7 +328,7 @@ static int m_bulk(void *lib, size_t total, size_t chunk, int s2c_dir, double *cp
     while (rc == 0 && sent < total) {
       size_t n = total - sent < chunk ? total - sent : chunk;
       if (mutls_conn_write(tx, data, n) != (int)n) rc = conn_fail(tx, "write");
-      if (rc == 0) rc = deliver(tx, rx, w, rbuf, chunk, &got);
+      if (rc == 0) rc = deliver(tx, rx, w, rbuf, chunk, m->s.zero_copy_read, &got);
       if (rc == 0 && sent == 0 && memcmp(rbuf, data, n) != 0)
         rc = bench_fail("mutls: the first chunk arrived altered");
       sent += n;

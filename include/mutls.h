@@ -260,6 +260,29 @@ MUTLS_API int mutls_conn_handshake_done(const mutls_conn *c);
 /* Decrypted application data: returns bytes read (> 0), MUTLS_WANT_READ,
  * MUTLS_CLOSED or MUTLS_ERR. */
 MUTLS_API int mutls_conn_read(mutls_conn *c, void *buf, size_t len);
+/* Zero-copy reading: the same data as mutls_conn_read, without the copy.
+ * mutls_conn_peek points *data at the decrypted application data waiting in
+ * the connection (the rest of one record, at most 16384 bytes) and sets *len
+ * (> 0); it returns MUTLS_OK, or what mutls_conn_read would (MUTLS_WANT_READ,
+ * MUTLS_CLOSED, MUTLS_ERR) with *data = NULL and *len = 0. It marks nothing
+ * read: peeking twice gives the same view. MUTLS_ERR if an argument is NULL.
+ * The view belongs to the connection: read it, never write or free it. It
+ * stays valid, unchanged, until the next mutls_conn_consume, mutls_conn_read,
+ * mutls_conn_recv, mutls_conn_release_buffers, socket helper or
+ * mutls_conn_free on c. Other calls leave it valid: mutls_conn_write (so the
+ * view can be written straight back), mutls_conn_send, mutls_conn_close,
+ * mutls_conn_key_update and the getters. Once consumed, the bytes are
+ * not wiped at once: like data read with mutls_conn_read, they stay in the
+ * connection's buffer until its next record overwrites them, a release or
+ * mutls_conn_free. */
+MUTLS_API int mutls_conn_peek(mutls_conn *c, const uint8_t **data, size_t *len);
+/* Marks the first n bytes of the view read, as mutls_conn_read of n bytes
+ * would: the next peek starts after them, and once all is consumed the
+ * connection takes input again (and, with mutls_config_set_release_buffers,
+ * frees its input buffer). Returns MUTLS_OK; MUTLS_ERR for a NULL c or for n
+ * beyond what peek gives, which changes nothing (mutls_conn_notice says
+ * why). n = 0 does nothing. */
+MUTLS_API int mutls_conn_consume(mutls_conn *c, size_t n);
 /* Encrypts application data into the output queue: returns len or MUTLS_ERR.
  * Only after the handshake. */
 MUTLS_API int mutls_conn_write(mutls_conn *c, const void *buf, size_t len);

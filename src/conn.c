@@ -310,19 +310,53 @@ size_t mutls_conn_pending(const mutls_conn *c) {
 
 int mutls_conn_handshake_done(const mutls_conn *c) { return c && c->state == ST_CONNECTED; }
 
-int mutls_conn_read(mutls_conn *c, void *buf, size_t len) {
-  if (c->app_len) {
-    size_t n = len < c->app_len ? len : c->app_len;
-    if (n > INT32_MAX) n = INT32_MAX;
-    memcpy(buf, c->in + c->app_off, n);
-    c->app_off += n;
-    c->app_len -= n;
-    if (!c->app_len && c->release_auto) mt_release_idle(c);
-    return (int)n;
-  }
+/* Why nothing waits to be read: the peer closed, the connection failed, or
+ * more input is needed. */
+static int nothing_to_read(const mutls_conn *c) {
   if (c->got_close) return MUTLS_CLOSED;
   if (c->state == ST_FAILED) return MUTLS_ERR;
   return MUTLS_WANT_READ;
+}
+
+/* n <= app_len bytes are read. Like all plaintext in c->in, they are not
+ * wiped here: the next record overwrites them, a release wipes them. */
+static void mark_read(mutls_conn *c, size_t n) {
+  c->app_off += n;
+  c->app_len -= n;
+  if (!c->app_len && c->release_auto) mt_release_idle(c);
+}
+
+int mutls_conn_read(mutls_conn *c, void *buf, size_t len) {
+  if (!c->app_len) return nothing_to_read(c);
+  size_t n = len < c->app_len ? len : c->app_len;
+  if (n > INT32_MAX) n = INT32_MAX;
+  memcpy(buf, c->in + c->app_off, n);
+  mark_read(c, n);
+  return (int)n;
+}
+
+int mutls_conn_peek(mutls_conn *c, const uint8_t **data, size_t *len) {
+  if (data) *data = NULL;
+  if (len) *len = 0;
+  if (!c || !data || !len) return MUTLS_ERR;
+  if (!c->app_len) return nothing_to_read(c);
+  *data = c->in + c->app_off;
+  *len = c->app_len;
+  return MUTLS_OK;
+}
+
+int mutls_conn_consume(mutls_conn *c, size_t n) {
+  if (!c) return MUTLS_ERR;
+  if (n > c->app_len) {
+    /* A misuse of the API, not the peer's doing: nothing changes. */
+    mt_notice(c,
+              "mutls_conn_consume was asked for %zu bytes where %zu wait; nothing was "
+              "consumed",
+              n, c->app_len);
+    return MUTLS_ERR;
+  }
+  if (n) mark_read(c, n);
+  return MUTLS_OK;
 }
 
 int mutls_conn_write(mutls_conn *c, const void *buf, size_t len) {

@@ -151,7 +151,9 @@ struct mutls_conn {
   /* Input: one record at a time. Its header collects in hdr, its body in
    * `in`, allocated when the header says how long the record is (grown,
    * never shrunk, until released: mt_release_idle) and decrypted in place.
-   * Application data waits in it (app_off/app_len) until read. */
+   * Application data waits in it (app_off/app_len) until read (copied out
+   * by mutls_conn_read, or seen in place through mutls_conn_peek and marked
+   * read by mutls_conn_consume). */
   uint8_t hdr[MT_RECORD_HEADER];
   size_t hdr_len;
   uint8_t *in;

@@ -40,6 +40,8 @@ for s in full-mutual resumed-mutual-warm; do
 done
 need "no bulk line with both numbers" has "$T_TMP/smoke.out" \
 	"^bench scenario=bulk-[a-z0-9-]+ stat=[a-z-]+ unit=MB/s mutls=$num openssl=$num "
+need "no zero-copy bulk line (bulk-<suite>-view) with both numbers" has "$T_TMP/smoke.out" \
+	"^bench scenario=bulk-[a-z0-9-]+-view stat=[a-z-]+ unit=MB/s mutls=$num openssl=$num "
 need "no bench-meta line" has "$T_TMP/smoke.out" '^bench-meta mutls='
 verdict bench.smoke "$T_TMP/smoke.out" "$T_TMP/smoke.err"
 

@@ -90,3 +90,10 @@ int tu_pump(mutls_conn *a, mutls_conn *b) {
   }
   return mutls_conn_handshake_done(a) && mutls_conn_handshake_done(b) ? 0 : -1;
 }
+
+void tu_pair_free(tu_pair *p) {
+  mutls_conn_free(p->c);
+  mutls_conn_free(p->s);
+  mutls_config_free(p->cc);
+  mutls_config_free(p->sc);
+}

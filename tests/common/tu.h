@@ -23,4 +23,12 @@ int tu_pump(mutls_conn *a, mutls_conn *b);
 /* One step: moves what from has pending into to. Returns bytes moved. */
 size_t tu_move(mutls_conn *from, mutls_conn *to);
 
+/* A server and a client connection and their configs. */
+typedef struct {
+  mutls_config *sc, *cc;
+  mutls_conn *s, *c;
+} tu_pair;
+/* Frees both connections, then both configs. */
+void tu_pair_free(tu_pair *p);
+
 #endif

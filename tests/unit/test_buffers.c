@@ -96,23 +96,11 @@ static mutls_config *client_cfg(int mode, int pha) {
   return cfg;
 }
 
-typedef struct {
-  mutls_config *sc, *cc;
-  mutls_conn *s, *c;
-} pair;
-
-static pair pair_new(int mode, int pha) {
-  pair p = {server_cfg(mode), client_cfg(mode, pha), NULL, NULL};
+static tu_pair pair_new(int mode, int pha) {
+  tu_pair p = {server_cfg(mode), client_cfg(mode, pha), NULL, NULL};
   p.s = mutls_server_new(p.sc);
   p.c = mutls_client_new(p.cc, "localhost");
   return p;
-}
-
-static void pair_free(pair *p) {
-  mutls_conn_free(p->c);
-  mutls_conn_free(p->s);
-  mutls_config_free(p->cc);
-  mutls_config_free(p->sc);
 }
 
 /* In automatic mode an idle connection holds no buffer at all. */
@@ -150,7 +138,7 @@ static const char *mode_name(int mode) {
 /* Everything a connection does, under one release mode. */
 static void lifecycle(int mode) {
   char name[200];
-  pair p = pair_new(mode, 1);
+  tu_pair p = pair_new(mode, 1);
   mutls_conn *s = p.s, *c = p.c;
   const char *m = mode_name(mode);
 
@@ -225,13 +213,13 @@ static void lifecycle(int mode) {
   CHECKF(name, rc == 0 && mutls_conn_resumed(c) && mutls_conn_resumed(s) &&
                    send_data(c, s, 20000, 4096, mode, 9),
          "server: %s; client: %s", mutls_conn_explain(s), mutls_conn_explain(c));
-  pair_free(&p);
+  tu_pair_free(&p);
 }
 
 /* A release leaves alone what is not idle: a record half received (header
  * or body), data not yet read, ciphertext not yet sent. */
 static void keeps_what_is_busy(void) {
-  pair p = pair_new(KEEP, 0);
+  tu_pair p = pair_new(KEEP, 0);
   mutls_conn *s = p.s, *c = p.c;
   static uint8_t wire[1 << 16];
   size_t n = 0, used = 0, used2 = 0;
@@ -266,14 +254,14 @@ static void keeps_what_is_busy(void) {
   CHECK("busy buffers: once read, the input buffer is freed", !s->in && !s->in_cap);
 
   free(data);
-  pair_free(&p);
+  tu_pair_free(&p);
 }
 
 /* Plaintext is not wiped as it is read but when the next record does not
  * cover it: a short record after a long one wipes the long one's tail. A
  * record that fails to open leaves no plaintext either. */
 static void wipes_what_is_not_overwritten(void) {
-  pair p = pair_new(KEEP, 0);
+  tu_pair p = pair_new(KEEP, 0);
   mutls_conn *s = p.s, *c = p.c;
   CHECK("wipe: handshake", pump(c, s, 1 << 16, KEEP) == 0);
   CHECK("wipe: a long record arrives", send_data(c, s, 10000, 1 << 17, KEEP, 13));
@@ -299,13 +287,13 @@ static void wipes_what_is_not_overwritten(void) {
         rc == MUTLS_ERR && mutls_conn_error(s) == MUTLS_E_BAD_RECORD_MAC &&
             mutls_conn_alert_sent(s) == 20 && clean);
   free(data);
-  pair_free(&p);
+  tu_pair_free(&p);
 }
 
 /* Without post-handshake authentication the transcript hash goes with the
  * handshake; the setter follows the other setters' rule. */
 static void small_things(void) {
-  pair p = pair_new(KEEP, 0);
+  tu_pair p = pair_new(KEEP, 0);
   mutls_conn *s = p.s, *c = p.c;
   CHECK("no post-handshake auth: handshake", pump(c, s, 1 << 16, KEEP) == 0);
   CHECK("no post-handshake auth: the transcript hash is freed on both sides", !c->th && !s->th);
@@ -315,7 +303,7 @@ static void small_things(void) {
   CHECK("release_buffers on a config in use fails like every setter",
         mutls_config_set_release_buffers(p.sc, 1) == MUTLS_ERR);
   CHECK("release_buffers(NULL) is an error", mutls_conn_release_buffers(NULL) == MUTLS_ERR);
-  pair_free(&p);
+  tu_pair_free(&p);
 }
 
 int main(void) {
