@@ -6,7 +6,7 @@
 
 #include "bench.h"
 
-#define MAX_ROWS 64
+#define MAX_ROWS 128
 
 static bench_row rows[MAX_ROWS];
 static int n_rows;
