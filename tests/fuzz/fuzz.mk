@@ -21,7 +21,7 @@ TARGETS := fuzz_server_recv fuzz_client_recv fuzz_client_msgs fuzz_server_msgs f
 	fuzz_peer_cert fuzz_session fuzz_ticket
 
 BASE := -std=c11 -D_GNU_SOURCE -Iinclude -Isrc -Itests/fuzz -g -fno-omit-frame-pointer
-WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 LIBS := -lcrypto -lpthread
 
