@@ -98,7 +98,7 @@ static void key_type_text(EVP_PKEY *pk, char *out, size_t len) {
   else if (EVP_PKEY_is_a(pk, "RSA-PSS"))
     snprintf(out, len, "RSA-PSS %d", EVP_PKEY_get_bits(pk));
   else if (EVP_PKEY_is_a(pk, "EC") && EVP_PKEY_get_group_name(pk, group, sizeof(group), &n) == 1)
-    snprintf(out, len, "EC %s", group);
+    snprintf(out, len, "EC %.40s", group); /* curve names are short; the field is 48 */
   else
     snprintf(out, len, "%s", EVP_PKEY_get0_type_name(pk) ? EVP_PKEY_get0_type_name(pk) : "unknown");
   ERR_clear_error();
