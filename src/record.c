@@ -9,10 +9,21 @@ int mt_dir_set(mutls_conn *c, mt_dir *d, const uint8_t *secret, int encrypt) {
   uint8_t key[MT_MAX_AEAD_KEY];
   size_t klen = mt_aead_key_len(c->suite->aead);
   int rc = -1;
+  /* A direction keeps its suite and its way: the next keys (handshake to
+   * application, KeyUpdate) re-key its context instead of building one. */
+  mt_aead *keep = d->aead;
+  d->aead = NULL;
   mt_dir_clear(d);
-  if (mt_ks_traffic_keys(c->suite->hash, secret, key, klen, d->iv) == 0 &&
-      (d->aead = mt_aead_new(c->suite->aead, key, encrypt)) != NULL)
-    rc = 0;
+  if (mt_ks_traffic_keys(c->suite->hash, secret, key, klen, d->iv) == 0) {
+    if (keep != NULL && mt_aead_rekey(keep, key) == 0) {
+      d->aead = keep;
+      keep = NULL;
+      rc = 0;
+    } else if ((d->aead = mt_aead_new(c->suite->aead, key, encrypt)) != NULL) {
+      rc = 0;
+    }
+  }
+  mt_aead_free(keep);
   mt_wipe(key, sizeof key);
   return rc;
 }

@@ -53,6 +53,17 @@ mt_aead *mt_aead_new(mt_aead_alg alg, const uint8_t *key, int encrypt) {
   return a;
 }
 
+int mt_aead_rekey(mt_aead *a, const uint8_t *key) {
+  if (a == NULL || key == NULL) return -1;
+  /* No cipher: the context's own; no IV: each record sets its nonce; -1:
+   * the direction stays. */
+  if (EVP_CipherInit_ex2(a->ctx, NULL, key, NULL, -1, NULL) != 1) {
+    ERR_clear_error();
+    return -1;
+  }
+  return 0;
+}
+
 /* Starts a record: nonce, direction, AAD. The key stays as set in _new. */
 static int begin(mt_aead *a, const uint8_t *nonce, int enc, const uint8_t *aad, size_t aad_len) {
   int n;

@@ -88,6 +88,10 @@ size_t mt_aead_key_len(mt_aead_alg alg);
  * context; the caller wipes its copy. */
 typedef struct mt_aead mt_aead;
 mt_aead *mt_aead_new(mt_aead_alg alg, const uint8_t *key, int encrypt);
+/* A new key for a (same algorithm, same direction): the context and its
+ * fetched cipher are kept, the provider overwrites the key schedule. 0, or
+ * -1 (then a is unusable: free it). */
+int mt_aead_rekey(mt_aead *a, const uint8_t *key);
 /* out receives in_len + MT_AEAD_TAG bytes; out may equal in. */
 int mt_aead_seal(mt_aead *a, const uint8_t nonce[MT_AEAD_NONCE],
                  const uint8_t *aad, size_t aad_len, const uint8_t *in,

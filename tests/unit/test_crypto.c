@@ -409,6 +409,23 @@ static void test_aead_roundtrip(mt_aead_alg alg, const char *label) {
   }
   snprintf(name, sizeof(name), "%s seal2: two pieces seal as one", label);
   CHECK(name, same && mt_aead_open(o, nonce, aad, 5, two, 40, out) == 0 && memcmp(out, msg, 24) == 0);
+
+  /* Re-keyed contexts act as new ones made with the new key (the same
+   * bytes sealed, in each direction), and the old key no longer opens. */
+  uint8_t key2[MT_MAX_AEAD_KEY], old[64], fresh[64];
+  for (size_t i = 0; i < sizeof(key2); i++) key2[i] = (uint8_t)(key[i] ^ 0x5c);
+  mt_aead *n = mt_aead_new(alg, key2, 1);
+  int rekeyed = n != NULL && mt_aead_seal(s, nonce, aad, 5, msg, 24, old) == 0 &&
+                mt_aead_rekey(s, key2) == 0 && mt_aead_rekey(o, key2) == 0 &&
+                mt_aead_seal(s, nonce, aad, 5, msg, 24, one) == 0 &&
+                mt_aead_seal(n, nonce, aad, 5, msg, 24, fresh) == 0 && memcmp(one, fresh, 40) == 0 &&
+                mt_aead_open(o, nonce, aad, 5, one, 40, out) == 0 && memcmp(out, msg, 24) == 0 &&
+                mt_aead_open(o, nonce, aad, 5, old, 40, out) == -1;
+  snprintf(name, sizeof(name), "%s rekey: as new with the new key, the old one refused", label);
+  CHECK(name, rekeyed);
+  snprintf(name, sizeof(name), "%s rekey: NULL refused", label);
+  CHECK(name, mt_aead_rekey(NULL, key2) == -1 && mt_aead_rekey(s, NULL) == -1);
+  mt_aead_free(n);
   mt_aead_free(s);
   mt_aead_free(o);
 }
