@@ -340,6 +340,28 @@ int mt_peer_from_der(mutls_conn *c, const uint8_t *const *der, const size_t *der
   return MT_VERIFY_OK;
 }
 
+int mt_peer_from_list(mutls_conn *c, mt_reader list, mutls_peer **out, char *why, size_t len) {
+  const uint8_t *der[MT_MAX_CHAIN];
+  size_t der_len[MT_MAX_CHAIN], n = 0;
+  mt_reader cert;
+  *out = NULL;
+  while (mt_r_left(&list) > 0) {
+    if (n == MT_MAX_CHAIN || mt_r_block(&list, 3, &cert) != 0 || cert.len == 0) {
+      snprintf(why, len, "the stored chain is malformed");
+      return MT_PEER_BAD_DER;
+    }
+    der[n] = cert.p;
+    der_len[n++] = cert.len;
+  }
+  if (n == 0) {
+    snprintf(why, len, "the stored chain holds no certificate");
+    return MT_PEER_BAD_DER;
+  }
+  int v = mt_peer_from_der(c, der, der_len, n, out, why, len);
+  if (v == MT_PEER_NOMEM) snprintf(why, len, "out of memory");
+  return v;
+}
+
 void mt_chain_cache_stats(const mutls_config *cfg, mt_chain_cache_stats_t *st) {
   mt_chain_cache *cc = cfg ? cfg->vcache : NULL;
   memset(st, 0, sizeof *st);

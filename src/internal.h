@@ -266,6 +266,11 @@ void mt_chain_cache_free(mt_chain_cache *cc);
  * two above, with a sentence in why. */
 int mt_peer_from_der(mutls_conn *c, const uint8_t *const *der, const size_t *der_len, size_t n,
                      mutls_peer **out, char *why, size_t len);
+/* The same for a chain we stored ourselves (a ticket's, a session's):
+ * certificates, each u24-prefixed, none empty, 1 to MT_MAX_CHAIN, nothing
+ * after them; anything else is MT_PEER_BAD_DER ("the stored chain is
+ * malformed", "... holds no certificate"), never cut down to what parses. */
+int mt_peer_from_list(mutls_conn *c, mt_reader list, mutls_peer **out, char *why, size_t len);
 typedef struct {
   unsigned long hits;       /* outcomes reused as they were */
   unsigned long misses;     /* chains not in the cache: verified in full */

@@ -187,29 +187,6 @@ int mt_client_resumed_peer(mutls_conn *c) {
   return (c->peer = mt_peer_share(c->offer->peer)) ? 0 : -1;
 }
 
-/* A blob's server chain, judged as if the server had just sent it for this
- * connection's name (4.6.1: a client resumes only if the new SNI value is
- * valid for the certificate of the original session): 0 with *out set, or
- * -1 with a sentence in why. */
-static int session_peer(mutls_conn *c, mt_reader chain, mutls_peer **out, char *why, size_t len) {
-  const uint8_t *der[MT_MAX_CHAIN];
-  size_t der_len[MT_MAX_CHAIN], n = 0;
-  mt_reader cert;
-  while (mt_r_left(&chain) > 0) {
-    if (n == MT_MAX_CHAIN || mt_r_block(&chain, 3, &cert) != 0 || cert.len == 0) {
-      snprintf(why, len, "its server chain is malformed");
-      return -1;
-    }
-    der[n] = cert.p;
-    der_len[n++] = cert.len;
-  }
-  if (n == 0) {
-    snprintf(why, len, "it holds no server certificate");
-    return -1;
-  }
-  return mt_peer_from_der(c, der, der_len, n, out, why, len) == MT_VERIFY_OK ? 0 : -1;
-}
-
 static int copy_chain(mutls_conn *c, mt_session *s) {
   mt_writer w;
   mt_w_init(&w, MT_MAX_HANDSHAKE_MESSAGE);
@@ -347,7 +324,10 @@ int mutls_conn_set_session(mutls_conn *c, const uint8_t *data, size_t len) {
            (s->ticket = malloc(ticket.len)) != NULL &&
            (!chain.len || (s->chain = malloc(chain.len)) != NULL);
   char why[400];
-  if (ok && session_peer(c, chain, &s->peer, why, sizeof why) != 0) {
+  /* Its server chain, judged as if the server had just sent it for this
+   * connection's name (4.6.1: resume only if the new SNI value is valid for
+   * the certificate of the original session). */
+  if (ok && mt_peer_from_list(c, chain, &s->peer, why, sizeof why) != MT_VERIFY_OK) {
     mt_notice(c, "the session was not taken: %s", why);
     ok = 0;
   }

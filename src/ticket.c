@@ -351,31 +351,15 @@ static int ticket_current(uint64_t created, uint32_t lifetime, int64_t now) {
 /* The client identity a ticket remembers, judged again now: time, CRLs,
  * allow rules. Returns 0 and sets c->peer, or -1 with a sentence in why. */
 static int recheck_identity(mutls_conn *c, mt_reader chain, char *why, size_t len) {
-  const uint8_t *der[MT_MAX_CHAIN];
-  size_t der_len[MT_MAX_CHAIN], n = 0;
-  mt_reader cert;
   if (!chain.len) {
     if (c->cfg->client_auth != MUTLS_CLIENT_AUTH_REQUIRED) return 0;
     snprintf(why, len, "the ticket holds no client identity and this server requires one");
     return -1;
   }
-  while (n < MT_MAX_CHAIN && mt_r_block(&chain, 3, &cert) == 0) {
-    der[n] = cert.p;
-    der_len[n++] = cert.len;
-  }
-  /* We write whole certificates, at most MT_MAX_CHAIN (a longer chain is
-   * refused in the handshake), and nothing after them: whatever is left is
-   * not a chain of ours, not to be cut down to one. */
-  if (mt_r_left(&chain)) {
-    snprintf(why, len, "the client chain in the ticket is malformed");
-    return -1;
-  }
-  /* The verified-chain cache spares the parse and the verification when it
-   * holds this chain and what it established still stands. */
+  /* As a handshake's Certificate: from the verified-chain cache when it
+   * holds the chain and what it established still stands. */
   mutls_peer *peer = NULL;
-  int v = mt_peer_from_der(c, der, der_len, n, &peer, why, len);
-  if (v == MT_PEER_NOMEM) snprintf(why, len, "out of memory");
-  if (v != MT_VERIFY_OK) return -1;
+  if (mt_peer_from_list(c, chain, &peer, why, len) != MT_VERIFY_OK) return -1;
   if (!mt_policy_allows(&c->cfg->policy, peer, why, len)) {
     mt_peer_free(peer);
     return -1;

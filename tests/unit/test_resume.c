@@ -249,7 +249,7 @@ static void session_blobs(void) {
   c = mutls_client_new(cc, "localhost");
   rc = mutls_conn_set_session(c, bad, (size_t)n + 1);
   CHECKF("a chain with bytes after its last certificate is not taken",
-         rc == MUTLS_ERR && has(mutls_conn_notice(c), "malformed"), "rc %d, notice: %s", rc,
+         rc == MUTLS_ERR && has(mutls_conn_notice(c), "the stored chain is malformed"), "rc %d, notice: %s", rc,
          mutls_conn_notice(c));
   mutls_conn_free(c);
 
@@ -259,7 +259,7 @@ static void session_blobs(void) {
   c = mutls_client_new(cc, "localhost");
   rc = mutls_conn_set_session(c, bad, at + 3);
   CHECKF("a session without a server certificate is not taken",
-         rc == MUTLS_ERR && has(mutls_conn_notice(c), "no server certificate"),
+         rc == MUTLS_ERR && has(mutls_conn_notice(c), "the stored chain holds no certificate"),
          "rc %d, notice: %s", rc, mutls_conn_notice(c));
   mutls_conn_free(c);
 
@@ -339,7 +339,7 @@ static void forged(void) {
   ok = reseal(sc, sess, n, now, der, der_len, 2, &blob) == 0 &&
        connect_once(sc, cc, &s, &c, blob.buf, blob.len);
   CHECKF("a ticket whose client chain has trailing bytes does not resume; full handshake",
-         ok && !mutls_conn_resumed(s) && has(mutls_conn_notice(s), "chain in the ticket is malformed"),
+         ok && !mutls_conn_resumed(s) && has(mutls_conn_notice(s), "the stored chain is malformed"),
          "notice: %s; %s", mutls_conn_notice(s), mutls_conn_explain(s));
   mutls_conn_free(c);
   mutls_conn_free(s);
