@@ -64,8 +64,8 @@ typedef struct {
 
 /* ---- what a run measures ----------------------------------------------------- */
 /* What one side's calls cost: seconds of this thread's CPU time and heap
- * allocations. Charged with bench_mark_now() before the calls and
- * bench_charge() after. */
+ * allocations. Charged with bench_mark(c) before the calls and
+ * bench_charge(c, mark) after. */
 typedef struct {
   double cpu;
   unsigned long allocs;
@@ -91,12 +91,15 @@ typedef struct {
   void *(*setup)(const bench_certs *certs, const bench_setup *s);
   void (*teardown)(void *lib);
   /* n full handshakes, one pair at a time: new client and server, handshake,
-   * free. The first one is checked (suite, group, peer verified). */
-  int (*handshakes)(void *lib, long n, bench_hs_result *out);
+   * free. The first one is checked (suite, group, peer verified). split: 1
+   * to charge each side's calls to out->client and out->server (two clock
+   * system calls around each of them, whose cost lands in out->cpu too); 0
+   * to time the whole run alone. */
+  int (*handshakes)(void *lib, long n, int split, bench_hs_result *out);
   /* n resumed handshakes (setup with resume): each client offers the ticket
    * the previous connection got and takes in the next one (its cost is the
    * client's). An untimed full handshake first provides the first ticket. */
-  int (*resumed)(void *lib, long n, bench_hs_result *out);
+  int (*resumed)(void *lib, long n, int split, bench_hs_result *out);
   /* One connection; then total bytes in chunk-sized writes from the client to
    * the server (or back, if s2c), each chunk read on the other side before
    * the next is written. *cpu and *wall: seconds of the transfer alone, on
@@ -157,8 +160,14 @@ int bench_allocs_counted(void);
 /* malloc, calloc and realloc calls so far, by anyone in the process. */
 unsigned long bench_allocs(void);
 
-static inline bench_cost bench_mark_now(void) {
-  bench_cost m = {bench_thread_cpu(), bench_allocs()};
+/* A mark to charge c from later; with c NULL, nothing is read (no clock
+ * system call: a run that splits nothing pays nothing for it). */
+static inline bench_cost bench_mark(const bench_cost *c) {
+  bench_cost m = {0, 0};
+  if (c) {
+    m.cpu = bench_thread_cpu();
+    m.allocs = bench_allocs();
+  }
   return m;
 }
 /* Adds what was spent since mark to c (c may be NULL). */

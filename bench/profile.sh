@@ -20,8 +20,9 @@
 # full-server, resumed-mutual, resumed-server: cold, mutls's verified-chain
 # cache off; full-mutual-warm, full-server-warm, resumed-mutual-warm: the
 # cache on, as by default), KEEP=DIR keeps the raw data
-# there. Timed runs take 5 warm-up handshakes first; per-handshake figures
-# divide by N + 5 (resumed: + 6, the first full handshake that gets a ticket).
+# there. A run is 5 warm-up handshakes, then N timed as a whole, then N
+# timed side by side; per-handshake figures divide by all of them, 2N + 5
+# (resumed: + 3 more, each run's first full handshake that gets a ticket).
 set -euo pipefail
 
 B=${B:-build}
@@ -119,7 +120,9 @@ callgrind)
 	n=${2:-200}
 	run_bench "$n" valgrind --tool=callgrind --callgrind-out-file="$OUT/callgrind.out" \
 		--toggle-collect=m_handshakes --toggle-collect=m_resumed >/dev/null 2>"$OUT/callgrind.log"
-	echo "instructions per handshake (inclusive), $n + $WARM handshakes"
+	total=$((2 * n + WARM))
+	case $SCENARIO in resumed*) total=$((total + 3)) ;; esac
+	echo "instructions per handshake (inclusive), over $total handshakes"
 	callgrind_annotate --inclusive=yes --threshold=100 "$OUT/callgrind.out" 2>/dev/null |
 		python3 -c '
 import re, sys
@@ -138,7 +141,7 @@ for line in sys.stdin:
     print("%10.3f M  %6s%%  %s" % (int(m.group(1).replace(",", "")) / hs / 1e6, m.group(2), name))
     if len(seen) == 45:
         break
-' $((n + WARM))
+' "$total"
 	;;
 allocs)
 	n=${2:-1}

@@ -109,13 +109,13 @@ static int handshake(mutls_conn *cl, mutls_conn *sv, bench_wire *c2s, bench_wire
   for (int turn = 0; turn < 8; turn++) {
     int rc = 0;
     if (!mutls_conn_handshake_done(cl)) {
-      bench_cost t0 = bench_mark_now();
+      bench_cost t0 = bench_mark(cc);
       rc = act(cl, s2c, c2s);
       bench_charge(cc, t0);
       if (bench_mutls_sid_len < 0) bench_mutls_sid_len = bench_hello_session_id_len(c2s);
     }
     if (rc == 0 && !mutls_conn_handshake_done(sv)) {
-      bench_cost t0 = bench_mark_now();
+      bench_cost t0 = bench_mark(cs);
       rc = act(sv, c2s, s2c);
       bench_charge(cs, t0);
     }
@@ -145,20 +145,20 @@ typedef struct {
 } mpair;
 
 static int pair_new(const mlib *m, mpair *p, bench_cost *cc, bench_cost *cs) {
-  bench_cost t = bench_mark_now();
+  bench_cost t = bench_mark(cc);
   p->cl = mutls_client_new(m->client, BENCH_SERVER_NAME);
   bench_charge(cc, t);
-  t = bench_mark_now();
+  t = bench_mark(cs);
   p->sv = mutls_server_new(m->server);
   bench_charge(cs, t);
   return p->cl && p->sv ? 0 : bench_fail("mutls: out of memory for a connection");
 }
 
 static void pair_free(mpair *p, bench_cost *cc, bench_cost *cs) {
-  bench_cost t = bench_mark_now();
+  bench_cost t = bench_mark(cc);
   mutls_conn_free(p->cl);
   bench_charge(cc, t);
-  t = bench_mark_now();
+  t = bench_mark(cs);
   mutls_conn_free(p->sv);
   bench_charge(cs, t);
   p->cl = p->sv = NULL;
@@ -185,11 +185,12 @@ static int check_warm(const mlib *m, unsigned long hits_before, int was_empty, l
   return 0;
 }
 
-static int m_handshakes(void *lib, long n, bench_hs_result *out) {
+static int m_handshakes(void *lib, long n, int split, bench_hs_result *out) {
   mlib *m = lib;
   bench_wire c2s, s2c;
   int rc = 0;
   memset(out, 0, sizeof *out);
+  bench_cost *cc = split ? &out->client : NULL, *cs = split ? &out->server : NULL;
   int empty;
   unsigned long hits = cache_hits(m, &empty), parsed = mt_x509_parse_count();
   if (bench_wire_init(&c2s, 1 << 16) != 0) return -1;
@@ -201,10 +202,10 @@ static int m_handshakes(void *lib, long n, bench_hs_result *out) {
   for (long i = 0; i < n && rc == 0; i++) {
     mpair p = {0};
     c2s.len = c2s.off = s2c.len = s2c.off = 0;
-    rc = pair_new(m, &p, &out->client, &out->server);
-    if (rc == 0) rc = handshake(p.cl, p.sv, &c2s, &s2c, &out->client, &out->server);
+    rc = pair_new(m, &p, cc, cs);
+    if (rc == 0) rc = handshake(p.cl, p.sv, &c2s, &s2c, cc, cs);
     if (rc == 0 && i == 0) rc = check(m, p.cl, p.sv);
-    pair_free(&p, &out->client, &out->server);
+    pair_free(&p, cc, cs);
     out->n = i + 1;
   }
   out->cpu = bench_thread_cpu() - start_cpu;
@@ -217,15 +218,14 @@ static int m_handshakes(void *lib, long n, bench_hs_result *out) {
 
 /* One connection that resumes (or, for the first, gets) a ticket: the
  * handshake, then the client takes in the server's new ticket. */
-static int resumption(const mlib *m, bench_wire *c2s, bench_wire *s2c, bench_hs_result *out,
-                      int expect_resumed) {
-  bench_cost *cc = out ? &out->client : NULL, *cs = out ? &out->server : NULL;
+static int resumption(const mlib *m, bench_wire *c2s, bench_wire *s2c, bench_cost *cc,
+                      bench_cost *cs, int expect_resumed) {
   mpair p = {0};
   c2s->len = c2s->off = s2c->len = s2c->off = 0;
   int rc = pair_new(m, &p, cc, cs);
   if (rc == 0) rc = handshake(p.cl, p.sv, c2s, s2c, cc, cs);
   if (rc == 0) {
-    bench_cost t = bench_mark_now();
+    bench_cost t = bench_mark(cc);
     rc = act(p.cl, s2c, c2s);
     bench_charge(cc, t);
   }
@@ -235,7 +235,7 @@ static int resumption(const mlib *m, bench_wire *c2s, bench_wire *s2c, bench_hs_
   return rc;
 }
 
-static int m_resumed(void *lib, long n, bench_hs_result *out) {
+static int m_resumed(void *lib, long n, int split, bench_hs_result *out) {
   mlib *m = lib;
   bench_wire c2s, s2c;
   memset(out, 0, sizeof *out);
@@ -244,12 +244,12 @@ static int m_resumed(void *lib, long n, bench_hs_result *out) {
     bench_wire_free(&c2s);
     return -1;
   }
-  int rc = resumption(m, &c2s, &s2c, NULL, 0);
+  int rc = resumption(m, &c2s, &s2c, NULL, NULL, 0);
   int empty;
   unsigned long hits = cache_hits(m, &empty), parsed = mt_x509_parse_count();
   double start = bench_now(), start_cpu = bench_thread_cpu();
   for (long i = 0; i < n && rc == 0; i++) {
-    rc = resumption(m, &c2s, &s2c, out, 1);
+    rc = resumption(m, &c2s, &s2c, split ? &out->client : NULL, split ? &out->server : NULL, 1);
     out->n = i + 1;
   }
   out->cpu = bench_thread_cpu() - start_cpu;
