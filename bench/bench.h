@@ -121,6 +121,17 @@ typedef struct {
 } bench_floor_pk;
 
 int bench_floor_pk_measure(long iters, bench_floor_pk *out);
+/* What every cold handshake pays for each peer certificate, in either
+ * library, before any TLS: libcrypto's d2i_X509 of a P-256 leaf, and
+ * X509_verify_cert of it against a store holding its CA (one ECDSA
+ * verification included). Not part of the floor: it is there to say how
+ * much of a cold handshake no TLS library on this libcrypto can avoid. */
+typedef struct {
+  double parse_us;
+  double verify_us;
+} bench_floor_cert;
+
+int bench_floor_cert_measure(const bench_certs *k, long iters, bench_floor_cert *out);
 /* Microseconds to seal, and to open, one 16 KiB record of the suite's AEAD. */
 int bench_floor_aead_measure(bench_suite suite, size_t len, long iters, double *seal_us,
                              double *open_us);
