@@ -180,6 +180,11 @@ mt_chain *mt_chain_from_der_cached(mt_certcache *cc, const uint8_t (*hash)[32],
 /* How many peer certificates this process has run through d2i_X509 (tests
  * and the benchmark count parses with it). */
 unsigned long mt_x509_parse_count(void);
+/* 1 if peers' certificates are parsed without OpenSSL 3.0's decoder search
+ * (crypto/peerparse.c; its start-up test passed). Tests: with on, parse
+ * the plain way until called with 0. */
+int mt_peer_parse_fast(void);
+void mt_peer_parse_test_plain(int on);
 size_t mt_chain_count(const mt_chain *c);
 /* DER of certificate i; valid as long as the chain. */
 const uint8_t *mt_chain_der(const mt_chain *c, size_t i, size_t *len);

@@ -54,6 +54,7 @@ static void fetch_all(void) {
            a->chacha20poly1305 && a->hmac && a->hmac_tmpl[0] && a->hmac_tmpl[1];
   /* The objects live until exit: libcrypto frees its own stores then, and a
    * half-torn-down process must not see dangling pointers here. */
+  if (ok) mt_peer_parse_init();
   ERR_clear_error();
   init_result = ok ? 0 : -1;
 }

@@ -48,6 +48,15 @@ struct mt_thread_state {
 /* This thread's state; NULL only if it cannot be made (out of memory). */
 struct mt_thread_state *mt_thread_state(void);
 
+/* Peers' certificates (peerparse.c): parsed in a library context that
+ * skips OpenSSL 3.0's decoder search, when the start-up test allows. */
+void mt_peer_parse_init(void); /* once, from mt_crypto_init */
+/* The context peers' certificates are parsed in, and their keys used in;
+ * NULL when they are parsed the plain way. */
+OSSL_LIB_CTX *mt_peer_libctx(void);
+/* d2i_X509 of a peer's certificate: the same result, sooner. */
+X509 *mt_peer_d2i(const uint8_t **p, long len);
+
 /* What a key can do in TLS 1.3, decided once when the key is loaded. */
 typedef enum {
   MT_KEY_UNSUPPORTED = 0,

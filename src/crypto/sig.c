@@ -63,12 +63,15 @@ static int is_pss(uint16_t scheme) {
          scheme == MT_SIG_RSA_PSS_RSAE_SHA512;
 }
 
-/* Prepares mc to sign (sign = 1) or verify with pk under scheme. */
+/* Prepares mc to sign (sign = 1) with our key, or verify with a peer's key
+ * pk, under scheme. A peer's key is used in the library context its
+ * certificate was parsed in (peerparse.c), where it needs no copy. */
 static int sig_init(EVP_MD_CTX *mc, EVP_PKEY *pk, uint16_t scheme, int sign) {
   const EVP_MD *md = scheme_md(scheme);
   EVP_PKEY_CTX *pc = NULL;
   int r = sign ? EVP_DigestSignInit(mc, &pc, md, NULL, pk)
-               : EVP_DigestVerifyInit(mc, &pc, md, NULL, pk);
+               : EVP_DigestVerifyInit_ex(mc, &pc, md ? EVP_MD_get0_name(md) : NULL,
+                                         mt_peer_libctx(), NULL, pk, NULL);
   if (r != 1) return -1;
   /* RFC 8446 4.2.3: RSASSA-PSS with MGF1 over the same hash, and a salt as
    * long as the hash (on verify, this also rejects any other salt length). */

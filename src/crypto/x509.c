@@ -286,7 +286,7 @@ mt_chain *mt_chain_from_der_cached(mt_certcache *cc, const uint8_t (*hash)[32],
       p += len; /* parsed before from these very bytes, which ended there */
     } else if (p && len && len <= (size_t)INT32_MAX) {
       __atomic_add_fetch(&parse_count, 1, __ATOMIC_RELAXED);
-      x = d2i_X509(NULL, &p, (long)len);
+      x = mt_peer_d2i(&p, (long)len);
       if (x != NULL && cc != NULL && p == der[i] + len) cc_put(cc, hash[i], len, x);
     }
     if (x == NULL || p != der[i] + len) {
