@@ -84,6 +84,7 @@ static void thread_state_free(void *p) {
     EVP_PKEY_CTX_free(t->keygen[i]);
     EVP_PKEY_CTX_free(t->peer_import[i]);
   }
+  for (size_t i = 0; i < MT_VERIFY_SLOTS; i++) EVP_PKEY_CTX_free(t->verify[i].ctx);
   OPENSSL_cleanse(t, sizeof(*t)); /* the random pool */
   free(t);
 }

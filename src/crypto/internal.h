@@ -34,10 +34,19 @@ const EVP_MD *mt_md_of(mt_hash_alg alg); /* NULL for an unknown alg */
  * random pool serves small, public values only, and is wiped with it). */
 #define MT_KEX_GROUPS 3 /* kex.c's table of groups */
 #define MT_RAND_POOL 256
+#define MT_VERIFY_SLOTS 4
 struct mt_thread_state {
   EVP_MAC_CTX *hmac[2];                 /* by mt_hash_alg (hash.c) */
   EVP_PKEY_CTX *keygen[MT_KEX_GROUPS];  /* keygen_init done, group set (kex.c) */
   EVP_PKEY_CTX *peer_import[MT_KEX_GROUPS]; /* fromdata_init done (kex.c) */
+  /* Contexts that checked a peer's CertificateVerify, kept for the next
+   * check with the same key (sig.c); taken in turn when a new key comes. */
+  struct {
+    const EVP_PKEY *key;
+    uint16_t scheme;
+    EVP_PKEY_CTX *ctx; /* verify_init done, digest and padding set */
+  } verify[MT_VERIFY_SLOTS];
+  unsigned verify_next;
   /* Random bytes not handed out yet (init.c, mt_random): the first
    * rand_left bytes of rand_pool, drawn in the process generation
    * rand_gen. */

@@ -88,6 +88,60 @@ void mt_crypto_test_allow_weak_keys(int on) { mt_weak_keys_allowed = on; }
 
 int mt_crypto_weak_keys_allowed(void) { return mt_weak_keys_allowed != 0; }
 
+/* A context that signs (sign = 1) with our key, or verifies with a peer's
+ * key (in the context its certificate was parsed in, peerparse.c), a digest
+ * of scheme's hash: what EVP_DigestSignInit / EVP_DigestVerifyInit set up for
+ * every signature (the signature algorithm fetched, the key's context built,
+ * padding and digest set), done once. */
+static EVP_PKEY_CTX *prepared_ctx(EVP_PKEY *pk, uint16_t scheme, int sign) {
+  const EVP_MD *md = scheme_md(scheme);
+  EVP_PKEY_CTX *pc = EVP_PKEY_CTX_new_from_pkey(sign ? NULL : mt_peer_libctx(), pk, NULL);
+  if (pc == NULL || (sign ? EVP_PKEY_sign_init(pc) : EVP_PKEY_verify_init(pc)) != 1 ||
+      (is_pss(scheme) && (EVP_PKEY_CTX_set_rsa_padding(pc, RSA_PKCS1_PSS_PADDING) != 1 ||
+                          EVP_PKEY_CTX_set_rsa_pss_saltlen(pc, RSA_PSS_SALTLEN_DIGEST) != 1 ||
+                          EVP_PKEY_CTX_set_rsa_mgf1_md(pc, md) != 1)) ||
+      EVP_PKEY_CTX_set_signature_md(pc, md) != 1) {
+    EVP_PKEY_CTX_free(pc);
+    ERR_clear_error();
+    return NULL;
+  }
+  return pc;
+}
+
+/* A context to check scheme's signatures with a peer's key pk: one this
+ * thread made before for the same key, or a new one that it keeps. The
+ * verified-chain cache hands every handshake of a client that reconnects
+ * the same parsed key, so its CertificateVerify skips the set-up. Each
+ * context holds a reference to its key, so no other key can take that
+ * address while the context is kept; keys are public, nothing secret
+ * stays. NULL if none can be made (the caller does without). */
+static EVP_PKEY_CTX *peer_verify_ctx(EVP_PKEY *pk, uint16_t scheme) {
+  struct mt_thread_state *t = mt_thread_state();
+  if (t == NULL) return NULL;
+  for (size_t i = 0; i < MT_VERIFY_SLOTS; i++)
+    if (t->verify[i].key == pk && t->verify[i].scheme == scheme && t->verify[i].ctx != NULL)
+      return t->verify[i].ctx;
+  EVP_PKEY_CTX *pc = prepared_ctx(pk, scheme, 0);
+  if (pc == NULL) return NULL;
+  size_t i = t->verify_next++ % MT_VERIFY_SLOTS;
+  EVP_PKEY_CTX_free(t->verify[i].ctx);
+  t->verify[i].key = pk;
+  t->verify[i].scheme = scheme;
+  t->verify[i].ctx = pc;
+  return pc;
+}
+
+/* scheme's signature sig over msg, checked with a kept context. */
+static int verify_prepared(EVP_PKEY_CTX *pc, uint16_t scheme, const uint8_t *msg, size_t msg_len,
+                           const uint8_t *sig, size_t sig_len) {
+  uint8_t dgst[EVP_MAX_MD_SIZE];
+  unsigned dgst_len = 0;
+  return EVP_Digest(msg, msg_len, dgst, &dgst_len, scheme_md(scheme), NULL) == 1 &&
+                 EVP_PKEY_verify(pc, sig, sig_len, dgst, dgst_len) == 1
+             ? 0
+             : -1;
+}
+
 int mt_verify_with(EVP_PKEY *pk, mt_key_kind kind, uint16_t scheme, const uint8_t *msg,
                    size_t msg_len, const uint8_t *sig, size_t sig_len) {
   if (!mt_kind_fits(kind, scheme)) return -2;
@@ -96,10 +150,17 @@ int mt_verify_with(EVP_PKEY *pk, mt_key_kind kind, uint16_t scheme, const uint8_
   if (EVP_PKEY_get_base_id(pk) == EVP_PKEY_RSA && EVP_PKEY_get_bits(pk) < 2048 &&
       !mt_weak_keys_allowed)
     return -1;
-  EVP_MD_CTX *mc = EVP_MD_CTX_new();
-  int ok = mc != NULL && sig_init(mc, pk, scheme, 0) == 0 &&
-           EVP_DigestVerify(mc, sig, sig_len, msg, msg_len) == 1;
-  EVP_MD_CTX_free(mc);
+  /* Ed25519 signs the message itself: no digest, no kept context. */
+  EVP_PKEY_CTX *pc = scheme_md(scheme) ? peer_verify_ctx(pk, scheme) : NULL;
+  int ok;
+  if (pc != NULL) {
+    ok = verify_prepared(pc, scheme, msg, msg_len, sig, sig_len) == 0;
+  } else {
+    EVP_MD_CTX *mc = EVP_MD_CTX_new();
+    ok = mc != NULL && sig_init(mc, pk, scheme, 0) == 0 &&
+         EVP_DigestVerify(mc, sig, sig_len, msg, msg_len) == 1;
+    EVP_MD_CTX_free(mc);
+  }
   if (!ok) ERR_clear_error();
   return ok ? 0 : -1;
 }
@@ -120,28 +181,11 @@ static size_t kind_schemes(mt_key_kind kind, uint16_t out[MT_PKEY_SCHEMES]) {
   }
 }
 
-/* A context that signs a digest of scheme's hash with pk: what
- * EVP_DigestSignInit sets up for every signature (the signature algorithm
- * fetched, the key's context built, padding and digest set), done once. */
-static EVP_PKEY_CTX *prepared_ctx(EVP_PKEY *pk, uint16_t scheme) {
-  const EVP_MD *md = scheme_md(scheme);
-  EVP_PKEY_CTX *pc = EVP_PKEY_CTX_new_from_pkey(NULL, pk, NULL);
-  if (pc == NULL || EVP_PKEY_sign_init(pc) != 1 ||
-      (is_pss(scheme) && (EVP_PKEY_CTX_set_rsa_padding(pc, RSA_PKCS1_PSS_PADDING) != 1 ||
-                          EVP_PKEY_CTX_set_rsa_pss_saltlen(pc, RSA_PSS_SALTLEN_DIGEST) != 1 ||
-                          EVP_PKEY_CTX_set_rsa_mgf1_md(pc, md) != 1)) ||
-      EVP_PKEY_CTX_set_signature_md(pc, md) != 1) {
-    EVP_PKEY_CTX_free(pc);
-    ERR_clear_error();
-    return NULL;
-  }
-  return pc;
-}
 
 static void prepare_signing(mt_pkey *k) {
   uint16_t schemes[MT_PKEY_SCHEMES];
   size_t n = kind_schemes(k->kind, schemes);
-  for (size_t i = 0; i < n; i++) k->prepared[i] = prepared_ctx(k->pkey, schemes[i]);
+  for (size_t i = 0; i < n; i++) k->prepared[i] = prepared_ctx(k->pkey, schemes[i], 1);
 }
 
 /* The prepared context for scheme, or NULL. */
