@@ -139,6 +139,9 @@ typedef struct {
 /* 5.5: AES-GCM may protect 2^24.5 full records per key; we update long
  * before, whatever the suite. */
 #define MT_KEY_UPDATE_AFTER ((uint64_t)1 << 23)
+/* 5.2: what protection adds to a record's content: the header, the inner
+ * content type (we never pad) and the AEAD tag. */
+#define MT_RECORD_OVERHEAD (MT_RECORD_HEADER + 1 + MT_AEAD_TAG)
 /* Ciphertext a connection queues before writes become partial. */
 #define MT_OUT_HIGH ((size_t)1 << 20)
 
