@@ -97,6 +97,21 @@ int mt_record_write(mutls_conn *c, uint8_t ct, const uint8_t *data, size_t len) 
   return 0;
 }
 
+long mt_record_seal_into(mutls_conn *c, const uint8_t *data, size_t len, uint8_t *out, size_t cap,
+                         size_t *produced) {
+  size_t taken = 0;
+  /* Room for at least one byte of content, or stop. */
+  while (taken < len && cap - *produced > MT_RECORD_OVERHEAD) {
+    size_t n = cap - *produced - MT_RECORD_OVERHEAD;
+    if (n > MT_MAX_PLAINTEXT) n = MT_MAX_PLAINTEXT;
+    if (n > len - taken) n = len - taken;
+    if (seal_record(c, CT_APPLICATION_DATA, data + taken, n, out + *produced) != 0) return -1;
+    *produced += n + MT_RECORD_OVERHEAD;
+    taken += n;
+  }
+  return (long)taken;
+}
+
 /* Dispatches the whole handshake messages at the start of p (a record's
  * plaintext, or hs_in) and sets *done to the bytes they took: the rest
  * begins a message that later records complete. */
