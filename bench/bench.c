@@ -484,11 +484,13 @@ static void report_header(void) {
          "BIO on the same buffers mutls uses\n");
   printf("reading bulk data: bulk-<suite> rows copy it out (mutls_conn_read beside SSL_read); "
          "bulk-<suite>-view rows run a second mutls connection whose receiver sees each record "
-         "in place and marks it read (mutls_conn_peek, mutls_conn_consume: no plaintext copy); "
-         "libssl has no zero-copy read, so the openssl column of a -view row is the SSL_read "
-         "run of the same repetition (the same numbers as its bulk-<suite> row); each "
-         "repetition runs mutls, openssl, mutls with views, then the floor; both mutls runs "
-         "copy the ciphertext onto the wire (mutls_conn_send), as libssl's BIO does\n");
+         "in place and marks it read (mutls_conn_peek, mutls_conn_consume: no plaintext copy) "
+         "and whose sender seals each record straight onto the wire (mutls_conn_write_into: no "
+         "ciphertext copy); libssl has neither, so the openssl column of a -view row is the "
+         "SSL_read run of the same repetition (the same numbers as its bulk-<suite> row); each "
+         "repetition runs mutls, openssl, mutls with views, then the floor; the bulk-<suite> "
+         "rows copy the ciphertext onto the wire (mutls_conn_write, then mutls_conn_send), as "
+         "libssl's BIO does\n");
   printf("clocks: hs/s and MB/s are per second of this thread's CPU time "
          "(CLOCK_THREAD_CPUTIME_ID over the whole run), so time the scheduler gives to other "
          "processes counts against neither library; hs/s and cpu-total come from runs that "

@@ -1,6 +1,7 @@
 /* run_mutls.c - the scenarios through mutls's sans-I/O API: client and server
  * connections in one process, ciphertext moved between them by
- * mutls_conn_send / mutls_conn_recv over two bench_wires. */
+ * mutls_conn_send (the -view bulk rows: mutls_conn_write_into) and
+ * mutls_conn_recv over two bench_wires. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -285,16 +286,10 @@ static int take(mutls_conn *rx, uint8_t *buf, size_t cap, int view, size_t *got)
   }
 }
 
-/* Moves what tx has queued onto w and lets rx take all of it (take()).
- * Adds what was read to *got. */
-static int deliver(mutls_conn *tx, mutls_conn *rx, bench_wire *w, uint8_t *buf, size_t cap,
-                   int view, size_t *got) {
-  size_t n;
-  do {
-    if (mutls_conn_send(tx, w->buf + w->len, w->cap - w->len, &n) != MUTLS_OK)
-      return conn_fail(tx, "send");
-    w->len += n;
-  } while (n > 0 && w->len < w->cap);
+/* rx takes all that waits on w (take()), adding what it read to *got; w
+ * is empty afterwards. */
+static int receive(mutls_conn *rx, bench_wire *w, uint8_t *buf, size_t cap, int view,
+                   size_t *got) {
   while (w->off < w->len) {
     size_t used = 0;
     if (mutls_conn_recv(rx, w->buf + w->off, w->len - w->off, &used) != MUTLS_OK)
@@ -305,7 +300,41 @@ static int deliver(mutls_conn *tx, mutls_conn *rx, bench_wire *w, uint8_t *buf, 
     if (used == 0 && *got == before) return bench_fail("mutls: the receiver took nothing");
   }
   bench_wire_compact(w);
-  return mutls_conn_pending(tx) ? deliver(tx, rx, w, buf, cap, view, got) : 0;
+  return 0;
+}
+
+/* Moves what tx has queued onto w (mutls_conn_send: a copy of the
+ * ciphertext) and lets rx take all of it, reading with mutls_conn_read.
+ * Adds what was read to *got. */
+static int deliver(mutls_conn *tx, mutls_conn *rx, bench_wire *w, uint8_t *buf, size_t cap,
+                   size_t *got) {
+  size_t n;
+  do {
+    if (mutls_conn_send(tx, w->buf + w->len, w->cap - w->len, &n) != MUTLS_OK)
+      return conn_fail(tx, "send");
+    w->len += n;
+  } while (n > 0 && w->len < w->cap);
+  if (receive(rx, w, buf, cap, 0, got) != 0) return -1;
+  return mutls_conn_pending(tx) ? deliver(tx, rx, w, buf, cap, got) : 0;
+}
+
+/* Seals data[0..n) straight onto w (mutls_conn_write_into: no copy of the
+ * ciphertext) and lets rx take it through views, as often as the wire's
+ * room needs. Adds what was read to *got. */
+static int deliver_into(mutls_conn *tx, mutls_conn *rx, bench_wire *w, const uint8_t *data,
+                        size_t n, uint8_t *buf, size_t cap, size_t *got) {
+  size_t done = 0;
+  while (done < n) {
+    size_t produced = 0;
+    int r = mutls_conn_write_into(tx, data + done, n - done, w->buf + w->len, w->cap - w->len,
+                                  &produced);
+    if (r < 0) return conn_fail(tx, "write_into");
+    if (r == 0 && produced == 0) return bench_fail("mutls: a wire of %zu bytes has no room for a record", w->cap);
+    w->len += produced;
+    done += (size_t)r;
+    if (receive(rx, w, buf, cap, 1, got) != 0) return -1;
+  }
+  return 0;
 }
 
 static int m_bulk(void *lib, size_t total, size_t chunk, int s2c_dir, double *cpu, double *wall) {
@@ -327,8 +356,12 @@ static int m_bulk(void *lib, size_t total, size_t chunk, int s2c_dir, double *cp
     double start = bench_now(), start_cpu = bench_thread_cpu();
     while (rc == 0 && sent < total) {
       size_t n = total - sent < chunk ? total - sent : chunk;
-      if (mutls_conn_write(tx, data, n) != (int)n) rc = conn_fail(tx, "write");
-      if (rc == 0) rc = deliver(tx, rx, w, rbuf, chunk, m->s.zero_copy_read, &got);
+      if (m->s.zero_copy_read)
+        rc = deliver_into(tx, rx, w, data, n, rbuf, chunk, &got);
+      else if (mutls_conn_write(tx, data, n) != (int)n)
+        rc = conn_fail(tx, "write");
+      else
+        rc = deliver(tx, rx, w, rbuf, chunk, &got);
       if (rc == 0 && sent == 0 && memcmp(rbuf, data, n) != 0)
         rc = bench_fail("mutls: the first chunk arrived altered");
       sent += n;

@@ -286,6 +286,34 @@ MUTLS_API int mutls_conn_consume(mutls_conn *c, size_t n);
 /* Encrypts application data into the output queue: returns len or MUTLS_ERR.
  * Only after the handshake. */
 MUTLS_API int mutls_conn_write(mutls_conn *c, const void *buf, size_t len);
+/* Zero-copy sending: encrypts application data straight into out, as
+ * mutls_conn_write followed by mutls_conn_send would, without the copy of
+ * the ciphertext from the output queue. Same preconditions and errors as
+ * mutls_conn_write: only after the handshake and before mutls_conn_close
+ * (else MUTLS_ERR, mutls_conn_notice says why, nothing is torn down), and
+ * MUTLS_ERR once the connection failed.
+ * Order is kept. First, what is already queued (a KeyUpdate from
+ * mutls_conn_key_update, or one due by itself as for mutls_conn_write, a
+ * post-handshake message, data from mutls_conn_write) is copied into out.
+ * If it does not all fit, nothing of buf is taken: 0 is returned and
+ * *produced says how much of the queue was copied; send that, call again.
+ * Then buf is sealed into the rest of out in whole records of up to 16384
+ * bytes (each 22 bytes longer than its content: header, content type,
+ * tag), as many bytes as fit; the last record may be shorter, and when
+ * fewer than 23 bytes are left (not even a 1-byte record) none is made. No
+ * partial record is ever left in out. Never MUTLS_WANT_WRITE: too little
+ * room takes less, or 0.
+ * Returns the bytes of buf taken (0 to len, at most INT32_MAX per call) and
+ * sets *produced to the bytes written to out, which must go to the peer in
+ * order and in full before anything mutls_conn_send gives later. len = 0
+ * only copies the queue. MUTLS_ERR, with nothing written or torn down, if c
+ * or produced is NULL, out is NULL with cap > 0, or buf is NULL with
+ * len > 0. If sealing fails, the connection fails (MUTLS_E_INTERNAL):
+ * MUTLS_ERR, with *produced counting the whole records already in out; send
+ * them, then the alert mutls_conn_send gives. buf and out must not overlap;
+ * both stay the caller's: buf is only read, neither is kept. */
+MUTLS_API int mutls_conn_write_into(mutls_conn *c, const void *buf, size_t len, uint8_t *out,
+                                    size_t cap, size_t *produced);
 /* Queues close_notify. */
 MUTLS_API int mutls_conn_close(mutls_conn *c);
 /* Queues a KeyUpdate (4.6.3) and moves to new sending keys; request_peer

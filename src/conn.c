@@ -359,29 +359,68 @@ int mutls_conn_consume(mutls_conn *c, size_t n) {
   return MUTLS_OK;
 }
 
-int mutls_conn_write(mutls_conn *c, const void *buf, size_t len) {
+/* Whether application data may go out now; who names the call in the
+ * notice. MUTLS_OK, or MUTLS_ERR. */
+static int may_write(mutls_conn *c, const char *who) {
   if (c->state == ST_FAILED) return MUTLS_ERR;
   if (c->state != ST_CONNECTED || c->sent_close) {
     /* A misuse of the API is not the peer's doing: nothing is torn down. */
-    mt_notice(c, "mutls_conn_write was called %s; nothing was written",
+    mt_notice(c, "%s was called %s; nothing was written", who,
               c->sent_close ? "after close" : "before the handshake completed");
     return MUTLS_ERR;
   }
+  return MUTLS_OK;
+}
+
+/* The KeyUpdates due before our next data, queued in c->out. */
+static int key_updates_due(mutls_conn *c) {
+  /* 4.6.3: answer the peer's update request before our next data. */
+  if (c->key_update_reply && mt_send_key_update(c, 0) != 0) return -1;
+  uint64_t limit = c->test->key_update_after ? c->test->key_update_after : MT_KEY_UPDATE_AFTER;
+  if (c->wr.seq >= limit && mt_send_key_update(c, 0) != 0) return -1;
+  return 0;
+}
+
+int mutls_conn_write(mutls_conn *c, const void *buf, size_t len) {
+  if (may_write(c, "mutls_conn_write") != MUTLS_OK) return MUTLS_ERR;
   if (len == 0) return 0;
   /* Output is bounded: take what fits under the high-water mark (a partial
    * write), or ask the caller to send first. */
   size_t queued = c->out.len - c->out_off;
   if (queued >= MT_OUT_HIGH) return MUTLS_WANT_WRITE;
   if (len > MT_OUT_HIGH - queued) len = MT_OUT_HIGH - queued;
-  /* 4.6.3: answer the peer's update request before our next data. */
-  if (c->key_update_reply && mt_send_key_update(c, 0) != 0) return MUTLS_ERR;
-  uint64_t limit = c->test->key_update_after ? c->test->key_update_after : MT_KEY_UPDATE_AFTER;
-  if (c->wr.seq >= limit && mt_send_key_update(c, 0) != 0) return MUTLS_ERR;
+  if (key_updates_due(c) != 0) return MUTLS_ERR;
   if (mt_record_write(c, CT_APPLICATION_DATA, buf, len) != 0) {
     mt_fail(c, MUTLS_E_NOMEM, ALERT_INTERNAL_ERROR, "out of memory queueing application data");
     return MUTLS_ERR;
   }
   return (int)len;
+}
+
+int mutls_conn_write_into(mutls_conn *c, const void *buf, size_t len, uint8_t *out, size_t cap,
+                          size_t *produced) {
+  if (produced) *produced = 0;
+  if (!c) return MUTLS_ERR;
+  if (!produced || (!out && cap) || (!buf && len)) {
+    mt_notice(c, "mutls_conn_write_into was given a NULL %s; nothing was written",
+              !produced ? "produced" : !out && cap ? "out" : "buf");
+    return MUTLS_ERR;
+  }
+  if (may_write(c, "mutls_conn_write_into") != MUTLS_OK) return MUTLS_ERR;
+  if (len > INT32_MAX) len = INT32_MAX; /* the count must fit the return value */
+  if (len && key_updates_due(c) != 0) return MUTLS_ERR;
+  /* Order: what is queued (a KeyUpdate, a ticket, a post-handshake
+   * message, earlier writes) goes out first. If it does not all fit, out is
+   * full and no record of buf follows. */
+  (void)mutls_conn_send(c, out, cap, produced);
+  long taken = mt_record_seal_into(c, buf, len, out, cap, produced);
+  if (taken < 0) {
+    mt_fail(c, MUTLS_E_INTERNAL, ALERT_INTERNAL_ERROR,
+            "sealing application data failed (a libcrypto error, or the write sequence number "
+            "ran out)");
+    return MUTLS_ERR;
+  }
+  return (int)taken;
 }
 
 int mutls_conn_close(mutls_conn *c) {

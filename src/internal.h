@@ -139,6 +139,9 @@ typedef struct {
 /* 5.5: AES-GCM may protect 2^24.5 full records per key; we update long
  * before, whatever the suite. */
 #define MT_KEY_UPDATE_AFTER ((uint64_t)1 << 23)
+/* 5.2: what protection adds to a record's content: the header, the inner
+ * content type (we never pad) and the AEAD tag. */
+#define MT_RECORD_OVERHEAD (MT_RECORD_HEADER + 1 + MT_AEAD_TAG)
 /* Ciphertext a connection queues before writes become partial. */
 #define MT_OUT_HIGH ((size_t)1 << 20)
 
@@ -358,6 +361,13 @@ int mt_set_read_key(mutls_conn *c, const uint8_t *secret);
 int mt_set_write_key(mutls_conn *c, const uint8_t *secret);
 /* Seals (or, before keys, frames) one record of type ct into c->out. */
 int mt_record_write(mutls_conn *c, uint8_t ct, const uint8_t *data, size_t len);
+/* Seals application data straight into out[*produced..cap): whole records
+ * of up to MT_MAX_PLAINTEXT bytes each, as many bytes as fit, *produced
+ * advanced past each. Returns the bytes of data taken, or -1 when sealing
+ * failed (then *produced covers only the whole records before). Only with
+ * write keys set and *produced <= cap. */
+long mt_record_seal_into(mutls_conn *c, const uint8_t *data, size_t len, uint8_t *out, size_t cap,
+                         size_t *produced);
 /* Processes as much input as it can: see mutls_conn_recv. */
 int mt_record_recv(mutls_conn *c, const uint8_t *in, size_t len, size_t *used);
 /* How many more bytes the record layer can take now (0 while application

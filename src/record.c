@@ -39,7 +39,33 @@ static void nonce_for(const mt_dir *d, uint8_t *n) {
   for (int i = 0; i < 8; i++) n[MT_AEAD_NONCE - 1 - i] ^= (uint8_t)(d->seq >> (8 * i));
 }
 
-/* One record holding at most MT_MAX_PLAINTEXT bytes. */
+/* 5.2: seals one record of type ct holding len <= MT_MAX_PLAINTEXT bytes
+ * into rec, which has room for len + MT_RECORD_OVERHEAD bytes: the header,
+ * then TLSInnerPlaintext = content || type (no padding) sealed straight
+ * from the caller's bytes, so no plaintext copy is made. The one place that
+ * seals, for the output queue and for the caller's buffer alike. On failure
+ * the sequence number is unchanged and rec is wiped: no partial record. */
+static int seal_record(mutls_conn *c, uint8_t ct, const uint8_t *data, size_t len, uint8_t *rec) {
+  size_t total = len + 1 + MT_AEAD_TAG;
+  uint8_t nonce[MT_AEAD_NONCE];
+  /* 5.5: never let the sequence number wrap; KeyUpdate comes long before. */
+  if (c->wr.seq == UINT64_MAX) return -1;
+  rec[0] = CT_APPLICATION_DATA;
+  rec[1] = 0x03;
+  rec[2] = 0x03;
+  rec[3] = (uint8_t)(total >> 8);
+  rec[4] = (uint8_t)total;
+  nonce_for(&c->wr, nonce);
+  if (mt_aead_seal2(c->wr.aead, nonce, rec, MT_RECORD_HEADER, data, len, &ct, 1,
+                    rec + MT_RECORD_HEADER) != 0) {
+    mt_wipe(rec, MT_RECORD_HEADER + total);
+    return -1;
+  }
+  c->wr.seq++;
+  return 0;
+}
+
+/* One record holding at most MT_MAX_PLAINTEXT bytes, into c->out. */
 static int write_one(mutls_conn *c, uint8_t ct, const uint8_t *data, size_t len) {
   if (!c->wr_encrypted) {
     mt_w_u8(&c->out, ct);
@@ -51,25 +77,13 @@ static int write_one(mutls_conn *c, uint8_t ct, const uint8_t *data, size_t len)
     mt_w_bytes(&c->out, data, len);
     return mt_w_failed(&c->out) ? -1 : 0;
   }
-  /* 5.5: never let the sequence number wrap; KeyUpdate comes long before. */
-  if (c->wr.seq == UINT64_MAX) return -1;
-  /* TLSInnerPlaintext = content || type, no padding, sealed straight from
-   * the caller's bytes into the output queue: no plaintext copy is made. */
-  size_t total = len + 1 + MT_AEAD_TAG, at = c->out.len;
-  uint8_t *rec = mt_w_space(&c->out, MT_RECORD_HEADER + total), nonce[MT_AEAD_NONCE];
+  size_t at = c->out.len;
+  uint8_t *rec = mt_w_space(&c->out, len + MT_RECORD_OVERHEAD);
   if (!rec) return -1;
-  rec[0] = CT_APPLICATION_DATA;
-  rec[1] = 0x03;
-  rec[2] = 0x03;
-  rec[3] = (uint8_t)(total >> 8);
-  rec[4] = (uint8_t)total;
-  nonce_for(&c->wr, nonce);
-  if (mt_aead_seal2(c->wr.aead, nonce, rec, MT_RECORD_HEADER, data, len, &ct, 1,
-                    rec + MT_RECORD_HEADER) != 0) {
-    c->out.len = at; /* what was written there is ciphertext, or nothing */
+  if (seal_record(c, ct, data, len, rec) != 0) {
+    c->out.len = at;
     return -1;
   }
-  c->wr.seq++;
   return 0;
 }
 
@@ -81,6 +95,21 @@ int mt_record_write(mutls_conn *c, uint8_t ct, const uint8_t *data, size_t len) 
     len -= n;
   } while (len > 0);
   return 0;
+}
+
+long mt_record_seal_into(mutls_conn *c, const uint8_t *data, size_t len, uint8_t *out, size_t cap,
+                         size_t *produced) {
+  size_t taken = 0;
+  /* Room for at least one byte of content, or stop. */
+  while (taken < len && cap - *produced > MT_RECORD_OVERHEAD) {
+    size_t n = cap - *produced - MT_RECORD_OVERHEAD;
+    if (n > MT_MAX_PLAINTEXT) n = MT_MAX_PLAINTEXT;
+    if (n > len - taken) n = len - taken;
+    if (seal_record(c, CT_APPLICATION_DATA, data + taken, n, out + *produced) != 0) return -1;
+    *produced += n + MT_RECORD_OVERHEAD;
+    taken += n;
+  }
+  return (long)taken;
 }
 
 /* Dispatches the whole handshake messages at the start of p (a record's
