@@ -305,9 +305,11 @@ static double bulk_once(void *lib, int i, size_t total, int dir, const char *lab
 }
 
 /* MB/s moving opt.bulk_bytes in 16 KiB writes, each direction, each suite.
- * bulk-<suite>: mutls_conn_read beside SSL_read. bulk-<suite>-view: a second
- * mutls connection whose receiver uses mutls_conn_peek/mutls_conn_consume
- * (no plaintext copy); libssl has no zero-copy read, so its side of those
+ * bulk-<suite>: mutls_conn_write/send and mutls_conn_read beside SSL_write and
+ * SSL_read. bulk-<suite>-view: a second mutls connection whose sender seals
+ * onto the wire (mutls_conn_write_into) and whose receiver uses
+ * mutls_conn_peek/mutls_conn_consume (no copy of ciphertext or plaintext);
+ * libssl has no zero-copy calls, so its side of those
  * rows is the SSL_read run of the same repetition. The floor seals and
  * opens the same 16 KiB records. */
 static void run_bulk(const bench_certs *k) {
@@ -540,9 +542,10 @@ static void usage(FILE *f) {
              "  -s, --scenario LIST  comma-separated: full-server, full-mutual, resumed-server,\n"
              "                       resumed-mutual (cold: mutls's verified-chain cache off),\n"
              "                       full-server-warm, full-mutual-warm, resumed-mutual-warm\n"
-             "                       (cache on, as by default), bulk (rows bulk-<suite>: read\n"
-             "                       by copy; bulk-<suite>-view: mutls reads in place with\n"
-             "                       mutls_conn_peek/consume), memory (default: all)\n"
+             "                       (cache on, as by default), bulk (rows bulk-<suite>: write\n"
+             "                       and read by copy; bulk-<suite>-view: mutls seals onto\n"
+             "                       the wire with mutls_conn_write_into and reads in place\n"
+             "                       with mutls_conn_peek/consume), memory (default: all)\n"
              "  -l, --lib NAME       mutls, openssl or both (default both)\n"
              "  -n, --handshakes N   handshakes per repetition (default 1000)\n"
              "  -b, --bulk-mib N     MiB per bulk direction (default 1024)\n"

@@ -283,8 +283,11 @@ MUTLS_API int mutls_conn_peek(mutls_conn *c, const uint8_t **data, size_t *len);
  * beyond what peek gives, which changes nothing (mutls_conn_notice says
  * why). n = 0 does nothing. */
 MUTLS_API int mutls_conn_consume(mutls_conn *c, size_t n);
-/* Encrypts application data into the output queue: returns len or MUTLS_ERR.
- * Only after the handshake. */
+/* Encrypts application data into the output queue. Returns the bytes taken:
+ * len, or fewer when the queue nears its bound (1 MiB of ciphertext not yet
+ * sent); MUTLS_WANT_WRITE when it is full (send first); MUTLS_ERR before
+ * the handshake completes, after mutls_conn_close (mutls_conn_notice says
+ * why; nothing is torn down) or once the connection failed. */
 MUTLS_API int mutls_conn_write(mutls_conn *c, const void *buf, size_t len);
 /* Zero-copy sending: encrypts application data straight into out, as
  * mutls_conn_write followed by mutls_conn_send would, without the copy of
