@@ -267,19 +267,31 @@ static int ticket_plaintext(mutls_conn *c, mt_writer *w, const uint8_t *psk, uin
   return mt_w_failed(w) ? -1 : 0;
 }
 
-static int send_ticket(mutls_conn *c) {
+/* A ticket is opaque ticket<1..2^16-1> (4.6.1). */
+#define TICKET_MAX 0xFFFF
+
+/* 0 sent, -1 failed, 1 not sent: the plaintext would not fit in a ticket
+ * (a client chain of more than about 64 KB; *pt_len says how much). */
+static int send_ticket(mutls_conn *c, size_t *pt_len) {
   uint8_t nonce = (uint8_t)c->tickets_sent, psk[MT_MAX_HASH], rnd[4];
   mt_writer pt, msg;
   /* What a ticket holds without a client chain fits; a chain may spill. */
   uint8_t pt_stack[1024], msg_stack[1024];
   int rc = -1;
-  mt_w_init_borrowed(&pt, pt_stack, sizeof pt_stack, MT_MAX_HANDSHAKE_MESSAGE);
+  /* Room for any chain a Certificate message can carry, and the fields
+   * before it, so that too large is told apart from failing. */
+  mt_w_init_borrowed(&pt, pt_stack, sizeof pt_stack, MT_MAX_HANDSHAKE_MESSAGE + 256);
   mt_w_init_borrowed(&msg, msg_stack, sizeof msg_stack, MT_MAX_HANDSHAKE_MESSAGE);
   if (mt_ks_ticket_psk(c->suite->hash, c->res_master, &nonce, 1, psk) != 0 ||
       mt_random(rnd, 4) != 0)
     goto out;
   uint32_t age_add = ((uint32_t)rnd[0] << 24) | ((uint32_t)rnd[1] << 16) | (rnd[2] << 8) | rnd[3];
   if (ticket_plaintext(c, &pt, psk, age_add) != 0) goto out;
+  *pt_len = pt.len;
+  if (pt.len > TICKET_MAX - TICKET_OVERHEAD) {
+    rc = 1;
+    goto out;
+  }
   size_t t = mt_hs_begin(&msg, HS_NEW_SESSION_TICKET);
   mt_w_u16(&msg, (uint16_t)(c->cfg->ticket_lifetime >> 16));
   mt_w_u16(&msg, (uint16_t)c->cfg->ticket_lifetime);
@@ -305,9 +317,20 @@ int mt_server_send_tickets(mutls_conn *c) {
   if (!c->cfg->tickets || !c->cfg->ticket_keys) return 0;
   if (mt_ks_resumption(c) != 0)
     return mt_fail(c, MUTLS_E_INTERNAL, ALERT_INTERNAL_ERROR, "deriving the resumption secret failed");
-  for (unsigned i = 0; i < c->cfg->tickets; i++)
-    if (send_ticket(c) != 0)
+  for (unsigned i = 0; i < c->cfg->tickets; i++) {
+    size_t pt_len = 0;
+    int rc = send_ticket(c, &pt_len);
+    if (rc > 0) {
+      /* Sending none is allowed (4.6.1); the connection goes on. */
+      mt_notice(c,
+                "no session ticket was sent: with the client's certificate chain it would "
+                "hold %zu bytes, more than a ticket's %d; this client makes full handshakes",
+                pt_len + TICKET_OVERHEAD, TICKET_MAX);
+      break;
+    }
+    if (rc != 0)
       return mt_fail(c, MUTLS_E_INTERNAL, ALERT_INTERNAL_ERROR, "sealing a ticket failed");
+  }
   return 0;
 }
 

@@ -455,6 +455,54 @@ static void key_update(void) {
   mutls_config_free(sc);
 }
 
+/* A client certificate of about 80 KB (4000 DNS names), from the test CA:
+ * client-big.pem and .key in the test directory. 1 if made. */
+static int make_big_client(void) {
+  FILE *f = fopen(tu_path("big.cnf"), "w");
+  if (!f) return 0;
+  fprintf(f, "[req]\ndistinguished_name = dn\n[dn]\n[ext]\nbasicConstraints = CA:FALSE\n"
+             "keyUsage = digitalSignature\nextendedKeyUsage = clientAuth\n"
+             "subjectAltName = @alt\n[alt]\n");
+  for (int i = 1; i <= 4000; i++) fprintf(f, "DNS.%d = host%04d.big.mutls.test\n", i, i);
+  fclose(f);
+  char cmd[1024];
+  snprintf(cmd, sizeof cmd,
+           "cd %s && openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 "
+           "-out client-big.key 2>/dev/null && openssl req -new -key client-big.key "
+           "-subj '/CN=big client' -config big.cnf -out big.csr 2>/dev/null && openssl x509 "
+           "-req -in big.csr -CA ca.pem -CAkey ca.key -set_serial 99 -days 2 -sha256 "
+           "-extfile big.cnf -extensions ext -out client-big.pem 2>/dev/null",
+           tu_certs());
+  return system(cmd) == 0;
+}
+
+/* 4.6.1: a ticket is at most 65535 bytes, and ours carries the client's
+ * chain. A chain too large for one is no reason to fail a connection that
+ * has just been made: no ticket is sent, and the server says why. */
+static void chain_too_large_for_a_ticket(void) {
+  int made = make_big_client();
+  CHECK("a client certificate of about 80 KB is made", made);
+  if (!made) return;
+  mutls_config *sc = mtls_server(), *cc = mtls_client("client-big");
+  mutls_conn *s, *c;
+  int ok = connect_once(sc, cc, &s, &c, NULL, 0);
+  uint8_t sess[512];
+  CHECKF("big client chain: the handshake completes and stays up on both sides",
+         ok && mutls_conn_error(s) == MUTLS_E_NONE && mutls_conn_handshake_done(s) &&
+             mutls_conn_handshake_done(c),
+         "client: %s; server: %s", mutls_conn_explain(c), mutls_conn_explain(s));
+  CHECKF("big client chain: no ticket, and the server's notice says why",
+         mutls_conn_get_session(c, sess, sizeof sess) <= 0 &&
+             has(mutls_conn_notice(s), "no session ticket was sent") &&
+             has(mutls_conn_notice(s), "more than a ticket's 65535"),
+         "notice: %s", mutls_conn_notice(s));
+  CHECK("big client chain: application data still flows", echo(c, s, "after no ticket"));
+  mutls_conn_free(c);
+  mutls_conn_free(s);
+  mutls_config_free(cc);
+  mutls_config_free(sc);
+}
+
 int main(void) {
   tu_certs();
   resumption();
@@ -466,5 +514,6 @@ int main(void) {
   session_blobs();
   confirm();
   key_update();
+  chain_too_large_for_a_ticket();
   return check_exit();
 }
