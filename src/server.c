@@ -67,12 +67,12 @@ static int ext_u16_list(mutls_conn *c, mt_client_hello *ch, uint16_t type, mt_re
 static int find_share(mutls_conn *c, mt_client_hello *ch, mt_reader groups, uint16_t group,
                       mt_reader *share, size_t *count) {
   mt_ext *e = mt_exts_find(&ch->exts, EXT_KEY_SHARE);
-  mt_reader list;
+  mt_reader body = e->body, list; /* read again for each group tried */
   uint16_t seen[16];
   size_t n = 0;
   share->len = 0;
   share->p = NULL;
-  if (mt_r_block(&e->body, 2, &list) != 0 || mt_r_done(&e->body) != 0)
+  if (mt_r_block(&body, 2, &list) != 0 || mt_r_done(&body) != 0)
     return fail_alert(c, ALERT_DECODE_ERROR, "key_share is malformed");
   while (mt_r_left(&list)) {
     uint16_t g;
@@ -137,7 +137,33 @@ static int read_sni(mutls_conn *c, mt_client_hello *ch) {
   return 0;
 }
 
-/* Chooses suite, signature scheme and group by the server's preference. */
+/* The key exchange group (4.2.7, 4.2.8): among the groups both sides
+ * accept, the server's most preferred one that the client sent a share for,
+ * since any other costs a HelloRetryRequest and a round trip; only when the
+ * client sent a share for none of them, the server's most preferred one
+ * (out->share stays empty: HelloRetryRequest). After a HelloRetryRequest the
+ * group is the one asked for, if the client still offers it
+ * (check_second_hello holds it to that). 0, or -1 after failing c. */
+static int choose_group(mutls_conn *c, mt_client_hello *ch, mt_reader groups, choice *out) {
+  const mutls_config *cfg = c->cfg;
+  uint16_t first = 0;
+  for (size_t i = 0; i < cfg->n_groups && !out->group; i++) {
+    uint16_t g = cfg->groups[i];
+    if (!mt_u16_list_has(groups, g)) continue;
+    if (c->state == ST_S_WAIT_CH2 && mt_u16_list_has(groups, c->group) && g != c->group) continue;
+    if (!first) first = g;
+    if (find_share(c, ch, groups, g, &out->share, &out->n_shares) != 0) return -1;
+    if (out->share.len) out->group = g;
+  }
+  if (!first)
+    return mt_fail(c, MUTLS_E_NO_SHARED_GROUP, ALERT_HANDSHAKE_FAILURE,
+                   "the client offers no key exchange group this server accepts");
+  if (!out->group) out->group = first;
+  return 0;
+}
+
+/* Chooses suite and signature scheme by the server's preference, and the
+ * group as choose_group says. */
 static int choose(mutls_conn *c, mt_client_hello *ch, choice *out) {
   const mutls_config *cfg = c->cfg;
   mt_reader sigs, groups;
@@ -161,12 +187,7 @@ static int choose(mutls_conn *c, mt_client_hello *ch, choice *out) {
   if (!out->scheme)
     return mt_fail(c, MUTLS_E_NO_SHARED_SIGALG, ALERT_HANDSHAKE_FAILURE,
                    "the client accepts no signature scheme that this server's key can produce");
-  for (size_t i = 0; i < cfg->n_groups && !out->group; i++)
-    if (mt_u16_list_has(groups, cfg->groups[i])) out->group = cfg->groups[i];
-  if (!out->group)
-    return mt_fail(c, MUTLS_E_NO_SHARED_GROUP, ALERT_HANDSHAKE_FAILURE,
-                   "the client offers no key exchange group this server accepts");
-  if (find_share(c, ch, groups, out->group, &out->share, &out->n_shares) != 0) return -1;
+  if (choose_group(c, ch, groups, out) != 0) return -1;
   return choose_alpn(c, ch, out);
 }
 

@@ -226,9 +226,11 @@ static void finished_first(void) {
 
 /* ---- the second ClientHello (4.1.2, 4.1.4) ------------------------------ */
 
-/* The first hello offers x25519 and secp256r1 but shares only secp256r1:
- * the server, preferring x25519, answers with a HelloRetryRequest. */
-static const ch_spec ch1 = {.exts = {SV, SG2, SA, KS256}};
+/* The first hello offers x25519 and secp256r1 but shares neither (an empty
+ * client_shares, 4.2.8): the server answers with a HelloRetryRequest for
+ * x25519, its first choice. (A share for secp256r1 would be taken as it
+ * is, without a round trip.) */
+static const ch_spec ch1 = {.exts = {SV, SG2, SA, "0033 0002 0000"}};
 
 /* Copies the cookie extension (whole) of the HelloRetryRequest in rec. */
 static size_t hrr_cookie(const uint8_t *rec, size_t n, uint8_t *out) {

@@ -1192,7 +1192,9 @@ int main(void) {
   if (s3_ok) run_client(&s3);
   if (s3_ok && identity) run_server(&s3, "x25519");
   if (s5_ok) run_client(&s5);
-  if (s5_ok && identity) run_server(&s5, "secp256r1:x25519");
+  /* The trace's server "prefers P-256": one that also took X25519 would
+   * take the client's X25519 share rather than pay a round trip. */
+  if (s5_ok && identity) run_server(&s5, "secp256r1");
 
   int s6_identities = s6_ok && make_s6_identities(&s6) == 0;
   CHECK("rfc8448 s6: certificates as PEM files, stand-in keys (openssl CLI)", s6_identities);
