@@ -101,7 +101,8 @@ MUTLS_API mutls_config *mutls_config_ref(mutls_config *cfg);
 MUTLS_API void mutls_config_free(mutls_config *cfg); /* drops one reference; NULL ok */
 
 /* Each setter returns MUTLS_OK or MUTLS_ERR; mutls_config_error() then says
- * why in one sentence. */
+ * why in one sentence. For a NULL cfg: a sentence saying so, and
+ * MUTLS_E_CONFIG. */
 MUTLS_API const char *mutls_config_error(const mutls_config *cfg);
 MUTLS_API mutls_error mutls_config_error_code(const mutls_config *cfg);
 

@@ -104,7 +104,9 @@ void mutls_config_free(mutls_config *cfg) {
   free(cfg);
 }
 
-const char *mutls_config_error(const mutls_config *cfg) { return cfg ? cfg->err : ""; }
+const char *mutls_config_error(const mutls_config *cfg) {
+  return cfg ? cfg->err : "the config is NULL; check what mutls_config_new returned";
+}
 mutls_error mutls_config_error_code(const mutls_config *cfg) {
   return cfg ? cfg->err_code : MUTLS_E_CONFIG;
 }
@@ -312,6 +314,7 @@ int mutls_config_check(mutls_config *cfg, int as_server) {
 
 typedef int (*list_parser)(const char *, uint16_t *, size_t, char *, size_t);
 
+/* Its callers check cfg for NULL first: their arguments name its fields. */
 static int set_list(mutls_config *cfg, const char *list, list_parser parse, uint16_t *dst,
                     size_t max, size_t *n, const char *what) {
   uint16_t tmp[8];
@@ -327,14 +330,17 @@ static int set_list(mutls_config *cfg, const char *list, list_parser parse, uint
 }
 
 int mutls_config_set_cipher_suites(mutls_config *cfg, const char *list) {
+  if (!cfg) return MUTLS_ERR;
   return set_list(cfg, list, mt_parse_suites, cfg->suites, MT_MAX_SUITES, &cfg->n_suites,
                   "cipher suite");
 }
 int mutls_config_set_groups(mutls_config *cfg, const char *list) {
+  if (!cfg) return MUTLS_ERR;
   return set_list(cfg, list, mt_parse_groups, cfg->groups, MT_MAX_GROUPS, &cfg->n_groups,
                   "group");
 }
 int mutls_config_set_signature_schemes(mutls_config *cfg, const char *list) {
+  if (!cfg) return MUTLS_ERR;
   if (set_list(cfg, list, mt_parse_sigschemes, cfg->schemes, MT_MAX_SCHEMES, &cfg->n_schemes,
                "signature scheme") != MUTLS_OK)
     return MUTLS_ERR;
