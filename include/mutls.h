@@ -53,7 +53,7 @@ typedef enum {
   MUTLS_E_NOMEM = 2,
   MUTLS_E_CONFIG = 3,             /* the config is incomplete or a setting is invalid */
   MUTLS_E_CONFIG_FROZEN = 4,      /* setter called after a connection used the config */
-  MUTLS_E_STATE = 5,              /* call not valid in this state */
+  MUTLS_E_STATE = 5,              /* call not valid in this state (or on a NULL conn) */
   MUTLS_E_IO = 6,                 /* the socket failed (errno in the sentence) */
   MUTLS_E_EOF = 7,                /* TCP closed without close_notify */
   MUTLS_E_DECODE = 10,            /* malformed message            -> decode_error */
@@ -389,7 +389,8 @@ MUTLS_API int mutls_conn_cert_sent(const mutls_conn *c);
 MUTLS_API int mutls_conn_identity(const mutls_conn *c);
 /* One sentence about a choice that did not fail the handshake but may
  * surprise: why no client certificate was sent, or that the server never
- * asked for it. "" if none. */
+ * asked for it. "" if none. For a NULL c, mutls_conn_explain's sentence:
+ * calls refused without failing the connection say why here. */
 MUTLS_API const char *mutls_conn_notice(const mutls_conn *c);
 
 /* ---- the peer's identity ------------------------------------------------------ */
@@ -430,11 +431,14 @@ MUTLS_API int mutls_conn_export(const mutls_conn *c, const char *label,
                                 uint8_t *out, size_t out_len);
 
 /* ---- why it failed ----------------------------------------------------------- */
+/* MUTLS_E_NONE while nothing failed; MUTLS_E_STATE for a NULL c (no code
+ * means "no connection", and MUTLS_E_NONE would say all is well). */
 MUTLS_API mutls_error mutls_conn_error(const mutls_conn *c);
 /* TLS alert codes, or -1 if none. */
 MUTLS_API int mutls_conn_alert_sent(const mutls_conn *c);
 MUTLS_API int mutls_conn_alert_received(const mutls_conn *c);
-/* One sentence: the cause and, where one exists, the fix. "" if no error. */
+/* One sentence: the cause and, where one exists, the fix. "" if no error;
+ * for a NULL c, a sentence saying so. */
 MUTLS_API const char *mutls_conn_explain(const mutls_conn *c);
 
 #ifdef __cplusplus

@@ -281,7 +281,7 @@ int mutls_conn_recv(mutls_conn *c, const uint8_t *in, size_t len, size_t *used) 
   size_t dummy;
   if (!used) used = &dummy;
   *used = 0;
-  if (ensure_started(c) != 0 || c->state == ST_FAILED) return MUTLS_ERR;
+  if (!c || ensure_started(c) != 0 || c->state == ST_FAILED) return MUTLS_ERR;
   return mt_record_recv(c, in, len, used) == 0 ? MUTLS_OK : MUTLS_ERR;
 }
 
@@ -289,6 +289,7 @@ int mutls_conn_send(mutls_conn *c, uint8_t *out, size_t cap, size_t *produced) {
   size_t dummy;
   if (!produced) produced = &dummy;
   *produced = 0;
+  if (!c) return MUTLS_ERR;
   ensure_started(c); /* a failure still leaves its alert to send */
   size_t n = c->out.len - c->out_off;
   if (n > cap) n = cap;
@@ -304,6 +305,7 @@ int mutls_conn_send(mutls_conn *c, uint8_t *out, size_t cap, size_t *produced) {
 }
 
 size_t mutls_conn_pending(const mutls_conn *c) {
+  if (!c) return 0;
   if (c->state == ST_START && !c->is_server) ensure_started((mutls_conn *)c);
   return c->out.len - c->out_off;
 }
@@ -327,6 +329,7 @@ static void mark_read(mutls_conn *c, size_t n) {
 }
 
 int mutls_conn_read(mutls_conn *c, void *buf, size_t len) {
+  if (!c) return MUTLS_ERR;
   if (!c->app_len) return nothing_to_read(c);
   size_t n = len < c->app_len ? len : c->app_len;
   if (n > INT32_MAX) n = INT32_MAX;
@@ -382,6 +385,7 @@ static int key_updates_due(mutls_conn *c) {
 }
 
 int mutls_conn_write(mutls_conn *c, const void *buf, size_t len) {
+  if (!c) return MUTLS_ERR;
   if (may_write(c, "mutls_conn_write") != MUTLS_OK) return MUTLS_ERR;
   if (len == 0) return 0;
   /* Output is bounded: take what fits under the high-water mark (a partial
@@ -425,30 +429,32 @@ int mutls_conn_write_into(mutls_conn *c, const void *buf, size_t len, uint8_t *o
 
 int mutls_conn_close(mutls_conn *c) {
   static const uint8_t cn[2] = {1, ALERT_CLOSE_NOTIFY};
+  if (!c) return MUTLS_ERR;
   if (c->sent_close || c->state == ST_FAILED) return MUTLS_OK;
   c->sent_close = 1;
   return mt_record_write(c, CT_ALERT, cn, 2) == 0 ? MUTLS_OK : MUTLS_ERR;
 }
 
-/* ---- getters ---------------------------------------------------------------- */
+/* ---- getters ----------------------------------------------------------------
+ * A NULL connection reads as one that has negotiated nothing. */
 const char *mutls_conn_version(const mutls_conn *c) {
-  return c->established ? "TLSv1.3" : NULL;
+  return c && c->established ? "TLSv1.3" : NULL;
 }
 const char *mutls_conn_cipher_suite(const mutls_conn *c) {
-  return c->suite ? c->suite->name : NULL;
+  return c && c->suite ? c->suite->name : NULL;
 }
-const char *mutls_conn_group(const mutls_conn *c) { return mt_group_name(c->group); }
+const char *mutls_conn_group(const mutls_conn *c) { return c ? mt_group_name(c->group) : NULL; }
 const char *mutls_conn_signature_scheme(const mutls_conn *c) {
-  return mt_sigscheme_name(c->is_server ? c->our_scheme : c->peer_scheme);
+  return c ? mt_sigscheme_name(c->is_server ? c->our_scheme : c->peer_scheme) : NULL;
 }
-const char *mutls_conn_alpn(const mutls_conn *c) { return c->alpn; }
-const char *mutls_conn_server_name(const mutls_conn *c) { return c->server_name; }
-int mutls_conn_used_hrr(const mutls_conn *c) { return c->hrr; }
-int mutls_conn_resumed(const mutls_conn *c) { return c->resumed; }
-int mutls_conn_confirmed(const mutls_conn *c) { return c->confirmed; }
+const char *mutls_conn_alpn(const mutls_conn *c) { return c ? c->alpn : NULL; }
+const char *mutls_conn_server_name(const mutls_conn *c) { return c ? c->server_name : NULL; }
+int mutls_conn_used_hrr(const mutls_conn *c) { return c ? c->hrr : 0; }
+int mutls_conn_resumed(const mutls_conn *c) { return c ? c->resumed : 0; }
+int mutls_conn_confirmed(const mutls_conn *c) { return c ? c->confirmed : 0; }
 
 int mutls_conn_skip_confirm(mutls_conn *c) {
-  if (c->state != ST_C_WAIT_CONFIRM) return MUTLS_ERR;
+  if (!c || c->state != ST_C_WAIT_CONFIRM) return MUTLS_ERR;
   c->state = ST_CONNECTED;
   mt_notice(c,
             "not confirmed: the server sent nothing within %u ms after the handshake, so whether "
@@ -457,21 +463,32 @@ int mutls_conn_skip_confirm(mutls_conn *c) {
             c->cfg->confirm_ms);
   return MUTLS_OK;
 }
-int mutls_conn_is_server(const mutls_conn *c) { return c->is_server; }
+int mutls_conn_is_server(const mutls_conn *c) { return c ? c->is_server : 0; }
 
-const mutls_peer *mutls_conn_peer(const mutls_conn *c) { return c->peer; }
-int mutls_conn_cert_requested(const mutls_conn *c) { return c->cert_requested; }
-int mutls_conn_cert_sent(const mutls_conn *c) { return c->cert_sent; }
+const mutls_peer *mutls_conn_peer(const mutls_conn *c) { return c ? c->peer : NULL; }
+int mutls_conn_cert_requested(const mutls_conn *c) { return c ? c->cert_requested : 0; }
+int mutls_conn_cert_sent(const mutls_conn *c) { return c ? c->cert_sent : 0; }
 int mutls_conn_identity(const mutls_conn *c) {
+  if (!c) return -1;
   return c->is_server ? (c->established || c->state != ST_S_WAIT_CH ? 0 : -1)
                       : (c->cert_sent ? c->id : -1);
 }
-const char *mutls_conn_notice(const mutls_conn *c) { return c->notice ? c->notice : ""; }
 
-mutls_error mutls_conn_error(const mutls_conn *c) { return c->err; }
-int mutls_conn_alert_sent(const mutls_conn *c) { return c->alert_sent; }
-int mutls_conn_alert_received(const mutls_conn *c) { return c->alert_received; }
+/* What the sentences say for a NULL connection: calls made on it fail with
+ * MUTLS_E_STATE, and a caller printing either sentence learns why. */
+static const char no_conn[] =
+    "the connection is NULL; check what mutls_client_new or mutls_server_new returned";
+
+const char *mutls_conn_notice(const mutls_conn *c) {
+  if (!c) return no_conn;
+  return c->notice ? c->notice : "";
+}
+
+mutls_error mutls_conn_error(const mutls_conn *c) { return c ? c->err : MUTLS_E_STATE; }
+int mutls_conn_alert_sent(const mutls_conn *c) { return c ? c->alert_sent : -1; }
+int mutls_conn_alert_received(const mutls_conn *c) { return c ? c->alert_received : -1; }
 const char *mutls_conn_explain(const mutls_conn *c) {
+  if (!c) return no_conn;
   if (c->why) return c->why;
   return c->state == ST_FAILED ? "out of memory while explaining a failure" : "";
 }

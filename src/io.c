@@ -10,6 +10,7 @@
 #include "internal.h"
 
 int mutls_conn_set_fd(mutls_conn *c, int fd) {
+  if (!c) return MUTLS_ERR;
   c->fd = fd;
   return MUTLS_OK;
 }
@@ -36,6 +37,7 @@ static int would_block(mutls_conn *c, int want) {
 }
 
 int mutls_flush(mutls_conn *c) {
+  if (!c) return MUTLS_ERR;
   if (c->fd < 0) return io_fail(c, MUTLS_E_STATE, "no descriptor set (mutls_conn_set_fd)");
   if (c->state == ST_START && !c->is_server) (void)mutls_conn_pending(c);
   while (c->out_off < c->out.len) {
@@ -111,6 +113,7 @@ static int confirm_wait(mutls_conn *c) {
 }
 
 int mutls_handshake(mutls_conn *c) {
+  if (!c) return MUTLS_ERR;
   for (;;) {
     if (c->state == ST_FAILED) return flush_then(c, MUTLS_ERR);
     int rc = mutls_flush(c);
@@ -123,6 +126,7 @@ int mutls_handshake(mutls_conn *c) {
 }
 
 int mutls_read(mutls_conn *c, void *buf, size_t len) {
+  if (!c) return MUTLS_ERR;
   if (c->state != ST_CONNECTED && c->state != ST_FAILED) {
     int rc = mutls_handshake(c);
     if (rc != MUTLS_OK) return rc;
@@ -141,6 +145,7 @@ int mutls_read(mutls_conn *c, void *buf, size_t len) {
 /* Writes all of buf on a blocking descriptor; on a non-blocking one as much
  * as the socket takes (a count), or MUTLS_WANT_WRITE if nothing. */
 int mutls_write(mutls_conn *c, const void *buf, size_t len) {
+  if (!c) return MUTLS_ERR;
   if (c->state != ST_CONNECTED && c->state != ST_FAILED) {
     int rc = mutls_handshake(c);
     if (rc != MUTLS_OK) return rc;
@@ -162,6 +167,6 @@ int mutls_write(mutls_conn *c, const void *buf, size_t len) {
 }
 
 int mutls_shutdown(mutls_conn *c) {
-  if (mutls_conn_close(c) != MUTLS_OK) return MUTLS_ERR;
+  if (mutls_conn_close(c) != MUTLS_OK) return MUTLS_ERR; /* also for a NULL c */
   return mutls_flush(c);
 }

@@ -81,6 +81,7 @@ static int server_pha(mutls_conn *c, uint8_t type, const uint8_t *body, size_t l
 
 int mutls_conn_request_client_cert(mutls_conn *c) {
   uint8_t ctx[8];
+  if (!c) return MUTLS_ERR;
   const mutls_config *cfg = c->cfg;
   const char *why = !c->is_server ? "only a server asks for client certificates"
                     : c->state != ST_CONNECTED ? "the handshake has not completed"
@@ -117,7 +118,7 @@ int mutls_conn_request_client_cert(mutls_conn *c) {
   return rc;
 }
 
-int mutls_conn_client_cert_pending(const mutls_conn *c) { return c->pha_pending; }
+int mutls_conn_client_cert_pending(const mutls_conn *c) { return c ? c->pha_pending : 0; }
 
 int mt_post_handshake(mutls_conn *c, uint8_t type, const uint8_t *body, size_t len,
                       const uint8_t *msg, size_t mlen) {
