@@ -399,6 +399,7 @@ MUTLS_API const char *mutls_conn_notice(const mutls_conn *c);
 typedef struct mutls_peer mutls_peer;
 MUTLS_API const mutls_peer *mutls_conn_peer(const mutls_conn *c);
 MUTLS_API size_t mutls_peer_chain_length(const mutls_peer *p);
+/* Certificate i as DER; NULL with *len = 0 if there is none. */
 MUTLS_API const uint8_t *mutls_peer_cert_der(const mutls_peer *p, size_t i, size_t *len);
 /* Certificate i as PEM into out (NUL-terminated): the length, or MUTLS_ERR
  * if out is too small. */

@@ -145,8 +145,7 @@ void mt_peer_describe(const mutls_peer *p, char *out, size_t len) {
 size_t mutls_peer_chain_length(const mutls_peer *p) { return p ? mt_chain_count(p->chain) : 0; }
 
 const uint8_t *mutls_peer_cert_der(const mutls_peer *p, size_t i, size_t *len) {
-  if (!p || i >= mt_chain_count(p->chain)) return NULL;
-  return mt_chain_der(p->chain, i, len);
+  return mt_chain_der(p ? p->chain : NULL, i, len); /* NULL and *len = 0 if none */
 }
 
 int mutls_peer_cert_pem(const mutls_peer *p, size_t i, char *out, size_t cap) {
