@@ -20,6 +20,12 @@
  *
  * Ownership: strings returned by getters belong to the object they came
  * from and live as long as it. Pointers passed in are copied unless stated.
+ *
+ * NULL objects: every function accepts NULL for its config, connection or
+ * peer, and then does nothing: calls that return a status give MUTLS_ERR,
+ * getters what means "none" (NULL, 0, or -1 where -1 means none),
+ * mutls_client_new and mutls_server_new NULL, and the free functions
+ * nothing, like free(). The few other results are noted where declared.
  */
 #ifndef MUTLS_H
 #define MUTLS_H
