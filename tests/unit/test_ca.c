@@ -42,6 +42,12 @@ static void write_file(const char *file, const char *text) {
 
 /* Runs a shell command in our directory; returns what it printed on
  * stdout (malloc'ed, "" if nothing) and its exit status in *status. */
+/* What a failed check prints of a command's output: run() gives NULL when
+ * it could not run the command at all. */
+static const char *shown(const char *out) {
+  return out ? out : "(the command did not run)";
+}
+
 static char *run(int *status, const char *fmt, ...) {
   char cmd[1024], full[1200];
   va_list ap;
@@ -208,7 +214,7 @@ static void build(pki *k) {
   free(run(&st, "openssl pkey -in %s -pubout -out %s", file_of(k, "server.key"),
            file_of(k, "server.pub")));
   char *pub = run(&st, "cat %s", file_of(k, "server.pub"));
-  CHECKF(L("public key PEM made"), has(pub, "-----BEGIN PUBLIC KEY-----"), "%s", pub);
+  CHECKF(L("public key PEM made"), has(pub, "-----BEGIN PUBLIC KEY-----"), "%s", shown(pub));
   k->issued_at = time(NULL);
   p = server_profile();
   k->server = issue(&p, pub, k->inter, k->inter_key, k->server_serial,
@@ -259,52 +265,52 @@ static void openssl_view(pki *k) {
 #define L(s) (snprintf(label, sizeof(label), "%s: %s", k->name, s), label)
   char *out = run(&st, "openssl verify -purpose sslserver -CAfile %s -untrusted %s %s",
                   file_of(k, "root.pem"), file_of(k, "inter.pem"), file_of(k, "server.pem"));
-  CHECKF(L("openssl verify -purpose sslserver accepts the server leaf"), st == 0, "%s", out);
+  CHECKF(L("openssl verify -purpose sslserver accepts the server leaf"), st == 0, "%s", shown(out));
   free(out);
   out = run(&st, "openssl verify -purpose sslclient -CAfile %s -untrusted %s %s",
             file_of(k, "root.pem"), file_of(k, "inter.pem"), file_of(k, "client.pem"));
-  CHECKF(L("openssl verify -purpose sslclient accepts the client leaf"), st == 0, "%s", out);
+  CHECKF(L("openssl verify -purpose sslclient accepts the client leaf"), st == 0, "%s", shown(out));
   free(out);
   out = run(&st, "openssl verify -purpose sslserver -CAfile %s -untrusted %s %s",
             file_of(k, "root.pem"), file_of(k, "inter.pem"), file_of(k, "client.pem"));
-  CHECKF(L("openssl verify -purpose sslserver refuses the client leaf"), st != 0, "%s", out);
+  CHECKF(L("openssl verify -purpose sslserver refuses the client leaf"), st != 0, "%s", shown(out));
   free(out);
 
   char *server = run(&st, "openssl x509 -in %s -noout -text", file_of(k, "server.pem"));
   CHECKF(L("server leaf: SANs"),
          has(server, "DNS:api.example, DNS:*.svc.example, IP Address:127.0.0.1, IP "
                      "Address:0:0:0:0:0:0:0:1"),
-         "%s", server);
+         "%s", shown(server));
   CHECKF(L("server leaf: CA:FALSE critical"),
-         has(server, "X509v3 Basic Constraints: critical\n                CA:FALSE"), "%s", server);
+         has(server, "X509v3 Basic Constraints: critical\n                CA:FALSE"), "%s", shown(server));
   CHECKF(L("server leaf: key usage critical"),
          has(server, k->type == MUTLS_KEY_RSA3072
                          ? "X509v3 Key Usage: critical\n                Digital Signature, Key "
                            "Encipherment\n"
                          : "X509v3 Key Usage: critical\n                Digital Signature\n"),
-         "%s", server);
+         "%s", shown(server));
   CHECKF(L("server leaf: EKU serverAuth only"),
          has(server, "X509v3 Extended Key Usage: \n                TLS Web Server "
                      "Authentication\n"),
-         "%s", server);
-  CHECKF(L("server leaf: signature algorithm"), has(server, k->sig_alg), "%s", server);
+         "%s", shown(server));
+  CHECKF(L("server leaf: signature algorithm"), has(server, k->sig_alg), "%s", shown(server));
   CHECKF(L("server leaf: v3, subject and issuer"),
          has(server, "Version: 3 (0x2)") &&
              has(server, "Subject: O = mutls tests, CN = api.example") &&
              has(server, "Issuer: O = mutls tests, CN = Inter "),
-         "%s", server);
+         "%s", shown(server));
   char *inter = run(&st, "openssl x509 -in %s -noout -text", file_of(k, "inter.pem"));
   ext_value(inter, "X509v3 Subject Key Identifier:", ski, sizeof(ski));
   ext_value(server, "X509v3 Authority Key Identifier:", aki, sizeof(aki));
   CHECKF(L("server leaf: AKI is the intermediate's SKI"), ski[0] && strcmp(ski, aki) == 0,
          "SKI %s AKI %s", ski, aki);
   ext_value(server, "X509v3 Subject Key Identifier:", aki, sizeof(aki));
-  CHECKF(L("server leaf: its own SKI"), strlen(aki) == 59 && strcmp(ski, aki) != 0, "%s", aki);
+  CHECKF(L("server leaf: its own SKI"), strlen(aki) == 59 && strcmp(ski, aki) != 0, "%s", shown(aki));
   CHECKF(L("intermediate: CA:TRUE, pathlen:0, keyCertSign + cRLSign"),
          has(inter, "X509v3 Basic Constraints: critical\n                CA:TRUE, pathlen:0") &&
              has(inter, "X509v3 Key Usage: critical\n                Certificate Sign, CRL Sign") &&
              !has(inter, "Extended Key Usage") && !has(inter, "Alternative Name"),
-         "%s", inter);
+         "%s", shown(inter));
   free(server);
   free(inter);
 
@@ -316,7 +322,7 @@ static void openssl_view(pki *k) {
                          "Authentication\n") &&
              has(client, "CA:FALSE") &&
              has(client, "Subject: O = mutls tests, OU = payments, OU = ledger, CN = billing"),
-         "%s", client);
+         "%s", shown(client));
   free(client);
 
   char *root = run(&st, "openssl x509 -in %s -noout -text", file_of(k, "root.pem"));
@@ -326,7 +332,7 @@ static void openssl_view(pki *k) {
          has(root, "CA:TRUE, pathlen:1") && ski[0] && strcmp(ski, aki) == 0 &&
              has(root, "Issuer: O = mutls tests, CN = Root ") &&
              has(root, "Subject: O = mutls tests, CN = Root "),
-         "%s", root);
+         "%s", shown(root));
   free(root);
 #undef L
 }
@@ -604,18 +610,18 @@ static void crls(pki *k) {
              has(text, "X509v3 CRL Number: \n                7") &&
              has(text, "X509v3 Authority Key Identifier") && has(text, "Version 2 (0x1)") &&
              has(text, k->sig_alg),
-         "%s", text);
+         "%s", shown(text));
   free(text);
   char *out = run(&st, "openssl verify -crl_check -CRLfile %s -CAfile %s -untrusted %s %s 2>&1",
                   file_of(k, "inter.crl"), file_of(k, "root.pem"), file_of(k, "inter.pem"),
                   file_of(k, "client.pem"));
   CHECKF(L("openssl verify -crl_check refuses the revoked leaf"),
-         st != 0 && has(out, "certificate revoked"), "%s", out);
+         st != 0 && has(out, "certificate revoked"), "%s", shown(out));
   free(out);
   out = run(&st, "openssl verify -crl_check -CRLfile %s -CAfile %s -untrusted %s %s",
             file_of(k, "inter.crl"), file_of(k, "root.pem"), file_of(k, "inter.pem"),
             file_of(k, "server.pem"));
-  CHECKF(L("openssl verify -crl_check accepts a leaf not listed"), st == 0, "%s", out);
+  CHECKF(L("openssl verify -crl_check accepts a leaf not listed"), st == 0, "%s", shown(out));
   free(out);
 
   outcome o = handshake(k, file_of(k, "client-chain.pem"), file_of(k, "client.key"),
