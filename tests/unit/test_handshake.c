@@ -185,11 +185,47 @@ static void api_edges(void) {
   mutls_config_free(sc);
 }
 
+/* mutls_conn_close before the handshake completes: the close_notify goes
+ * out in order, behind whatever is already queued (6.1). */
+static void close_during_handshake(void) {
+  mutls_config *cc = tu_client_config(), *sc = tu_server_config("p256");
+  char buf[16];
+  /* Before anything was sent: the ClientHello, then close_notify. */
+  mutls_conn *c = mutls_client_new(cc, "localhost"), *s = mutls_server_new(sc);
+  CHECK("close before the handshake: accepted", mutls_conn_close(c) == MUTLS_OK);
+  tu_pump(c, s);
+  CHECKF("close before the handshake: the server stops with MUTLS_E_EOF and says so",
+         !mutls_conn_handshake_done(s) && mutls_conn_error(s) == MUTLS_E_EOF &&
+             strstr(mutls_conn_explain(s), "before the handshake completed"),
+         "%s: %s", mutls_error_name(mutls_conn_error(s)), mutls_conn_explain(s));
+  CHECK("close before the handshake: the client writes nothing after it",
+        mutls_conn_write(c, "x", 1) == MUTLS_ERR && strstr(mutls_conn_notice(c), "after close"));
+  mutls_conn_free(c);
+  mutls_conn_free(s);
+  /* With the client's Finished already queued: it goes first, so the
+   * server completes, then sees the close. */
+  c = mutls_client_new(cc, "localhost");
+  s = mutls_server_new(sc);
+  tu_move(c, s);
+  tu_move(s, c);
+  CHECK("close with Finished queued: accepted", mutls_conn_close(c) == MUTLS_OK);
+  tu_move(c, s);
+  CHECKF("close with Finished queued: the server completes, then reads MUTLS_CLOSED",
+         mutls_conn_handshake_done(s) && mutls_conn_error(s) == MUTLS_E_NONE &&
+             mutls_conn_read(s, buf, sizeof buf) == MUTLS_CLOSED,
+         "%s: %s", mutls_error_name(mutls_conn_error(s)), mutls_conn_explain(s));
+  mutls_conn_free(c);
+  mutls_conn_free(s);
+  mutls_config_free(cc);
+  mutls_config_free(sc);
+}
+
 int main(void) {
   tu_certs();
   matrix();
   share_before_preference();
   details();
   api_edges();
+  close_during_handshake();
   return check_exit();
 }
