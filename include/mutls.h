@@ -26,6 +26,9 @@
  * getters what means "none" (NULL, 0, or -1 where -1 means none),
  * mutls_client_new and mutls_server_new NULL, and the free functions
  * nothing, like free(). The few other results are noted where declared.
+ * A NULL data buffer with a non-zero length (recv, send, read, write,
+ * write_into, get_session, set_session, export) is refused the same way,
+ * with MUTLS_ERR, and changes nothing; with length 0, NULL is fine.
  */
 #ifndef MUTLS_H
 #define MUTLS_H
@@ -264,8 +267,8 @@ MUTLS_API int mutls_conn_send(mutls_conn *c, uint8_t *out, size_t cap, size_t *p
 MUTLS_API size_t mutls_conn_pending(const mutls_conn *c);
 /* 1 once the handshake has completed on this side. */
 MUTLS_API int mutls_conn_handshake_done(const mutls_conn *c);
-/* Decrypted application data: returns bytes read (> 0), MUTLS_WANT_READ,
- * MUTLS_CLOSED or MUTLS_ERR. */
+/* Decrypted application data: returns bytes read (> 0; 0 when len is 0),
+ * MUTLS_WANT_READ, MUTLS_CLOSED or MUTLS_ERR. */
 MUTLS_API int mutls_conn_read(mutls_conn *c, void *buf, size_t len);
 /* Zero-copy reading: the same data as mutls_conn_read, without the copy.
  * mutls_conn_peek points *data at the decrypted application data waiting in

@@ -277,11 +277,20 @@ static int ensure_started(mutls_conn *c) {
   return 0;
 }
 
+/* A NULL buffer with a length is a misuse of the API: 1 after saying so in
+ * the notice (nothing else changes), else 0. */
+static int null_buffer(mutls_conn *c, const char *call, const void *p, size_t len) {
+  if (p || !len) return 0;
+  mt_notice(c, "%s was given a NULL buffer of %zu bytes; nothing was done", call, len);
+  return 1;
+}
+
 int mutls_conn_recv(mutls_conn *c, const uint8_t *in, size_t len, size_t *used) {
   size_t dummy;
   if (!used) used = &dummy;
   *used = 0;
-  if (!c || ensure_started(c) != 0 || c->state == ST_FAILED) return MUTLS_ERR;
+  if (!c || null_buffer(c, "mutls_conn_recv", in, len)) return MUTLS_ERR;
+  if (ensure_started(c) != 0 || c->state == ST_FAILED) return MUTLS_ERR;
   return mt_record_recv(c, in, len, used) == 0 ? MUTLS_OK : MUTLS_ERR;
 }
 
@@ -289,7 +298,7 @@ int mutls_conn_send(mutls_conn *c, uint8_t *out, size_t cap, size_t *produced) {
   size_t dummy;
   if (!produced) produced = &dummy;
   *produced = 0;
-  if (!c) return MUTLS_ERR;
+  if (!c || null_buffer(c, "mutls_conn_send", out, cap)) return MUTLS_ERR;
   ensure_started(c); /* a failure still leaves its alert to send */
   size_t n = c->out.len - c->out_off;
   if (n > cap) n = cap;
@@ -329,8 +338,9 @@ static void mark_read(mutls_conn *c, size_t n) {
 }
 
 int mutls_conn_read(mutls_conn *c, void *buf, size_t len) {
-  if (!c) return MUTLS_ERR;
+  if (!c || null_buffer(c, "mutls_conn_read", buf, len)) return MUTLS_ERR;
   if (!c->app_len) return nothing_to_read(c);
+  if (!len) return 0; /* data waits; none was asked for */
   size_t n = len < c->app_len ? len : c->app_len;
   if (n > INT32_MAX) n = INT32_MAX;
   memcpy(buf, c->in + c->app_off, n);
@@ -385,7 +395,7 @@ static int key_updates_due(mutls_conn *c) {
 }
 
 int mutls_conn_write(mutls_conn *c, const void *buf, size_t len) {
-  if (!c) return MUTLS_ERR;
+  if (!c || null_buffer(c, "mutls_conn_write", buf, len)) return MUTLS_ERR;
   if (may_write(c, "mutls_conn_write") != MUTLS_OK) return MUTLS_ERR;
   if (len == 0) return 0;
   /* Output is bounded: take what fits under the high-water mark (a partial

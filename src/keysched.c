@@ -258,7 +258,8 @@ int mutls_conn_export(const mutls_conn *c, const char *label, const uint8_t *con
                       size_t context_len, uint8_t *out, size_t out_len) {
   uint8_t tmp[MT_MAX_HASH], ctx_hash[MT_MAX_HASH];
   int rc = MUTLS_ERR;
-  if (!c || c->state != ST_CONNECTED || !label || out_len > 255 * c->hlen) return MUTLS_ERR;
+  if (!c || c->state != ST_CONNECTED || !label || (!out && out_len) || out_len > 255 * c->hlen)
+    return MUTLS_ERR;
   mt_hash_alg h = c->suite->hash;
   const uint8_t *empty = empty_hash(h);
   if (empty &&

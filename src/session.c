@@ -278,7 +278,7 @@ int mt_client_recv_ticket(mutls_conn *c, const uint8_t *body, size_t len) {
 int mutls_conn_get_session(const mutls_conn *c, uint8_t *out, size_t cap) {
   const mt_session *s = c ? c->received : NULL;
   mt_writer w;
-  if (!s) return MUTLS_ERR;
+  if (!s || (!out && cap)) return MUTLS_ERR;
   mt_w_init(&w, (size_t)1 << 24);
   mt_w_u8(&w, SESSION_VERSION);
   mt_w_u16(&w, s->suite);
@@ -312,7 +312,7 @@ int mutls_conn_set_session(mutls_conn *c, const uint8_t *data, size_t len) {
   uint16_t suite;
   uint32_t hi, lo;
   mt_session *s;
-  if (!c || c->is_server || c->state != ST_START) return MUTLS_ERR;
+  if (!c || c->is_server || c->state != ST_START || (!data && len)) return MUTLS_ERR;
   if (mt_r_u8(&r, &version) != 0 || version != SESSION_VERSION || mt_r_u16(&r, &suite) != 0 ||
       !mt_suite_by_id(suite) || mt_r_block(&r, 1, &psk) != 0 ||
       psk.len != mt_hash_len(mt_suite_by_id(suite)->hash) || mt_r_block(&r, 2, &ticket) != 0 ||

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "common/check.h"
+#include "common/tu.h"
 #include "mutls.h"
 
 /* Each check is named after its call and the result it must give. */
@@ -147,6 +148,52 @@ static void peers(void) {
   EXPECT_NULL(mutls_peer_not_after_text(NULL));
 }
 
+/* On a live connection, a NULL buffer with a length is refused the same
+ * way, with a notice, and the connection carries on as if nothing
+ * happened; with length 0, NULL is allowed. */
+static void null_buffers(void) {
+  mutls_config *sc = tu_server_config("p256"), *cc = tu_client_config();
+  mutls_conn *s = sc ? mutls_server_new(sc) : NULL, *c = cc ? mutls_client_new(cc, "localhost") : NULL;
+  int up = s && c && tu_pump(c, s) == 0;
+  CHECK("a connected pair for the buffer checks", up);
+  if (up) {
+    size_t n = 99;
+    uint8_t buf[64];
+    EXPECT(mutls_conn_write(c, NULL, 5), MUTLS_ERR);
+    CHECKF("mutls_conn_write(c, NULL, 5): the notice names the call",
+           strstr(mutls_conn_notice(c), "mutls_conn_write was given a NULL buffer of 5 bytes"),
+           "notice: %s", mutls_conn_notice(c));
+    EXPECT(mutls_conn_write(c, NULL, 0), 0);
+    EXPECT(mutls_conn_write(c, "hello", 5), 5);
+    EXPECT(mutls_conn_send(c, NULL, 100, &n), MUTLS_ERR);
+    EXPECT(n, 0);
+    EXPECT(mutls_conn_send(c, NULL, 0, &n), MUTLS_OK);
+    EXPECT(mutls_conn_recv(s, NULL, 100, &n), MUTLS_ERR);
+    EXPECT(n, 0);
+    EXPECT(mutls_conn_recv(s, NULL, 0, &n), MUTLS_OK);
+    tu_move(c, s);
+    EXPECT(mutls_conn_read(s, NULL, 5), MUTLS_ERR);
+    CHECKF("mutls_conn_read(s, NULL, 5): the notice names the call",
+           strstr(mutls_conn_notice(s), "mutls_conn_read was given a NULL buffer of 5 bytes"),
+           "notice: %s", mutls_conn_notice(s));
+    EXPECT(mutls_conn_read(s, NULL, 0), 0);
+    int got = mutls_conn_read(s, buf, sizeof buf);
+    CHECKF("after the refusals, the data arrives whole", got == 5 && memcmp(buf, "hello", 5) == 0,
+           "read %d", got);
+    EXPECT(mutls_conn_error(c), MUTLS_E_NONE);
+    EXPECT(mutls_conn_error(s), MUTLS_E_NONE);
+    EXPECT(mutls_conn_export(c, "EXPORTER-test", NULL, 0, NULL, 32), MUTLS_ERR);
+    EXPECT(mutls_conn_get_session(c, NULL, 100), MUTLS_ERR);
+  }
+  mutls_conn *fresh = cc ? mutls_client_new(cc, "localhost") : NULL;
+  EXPECT(mutls_conn_set_session(fresh, NULL, 40), MUTLS_ERR);
+  mutls_conn_free(fresh);
+  mutls_conn_free(c);
+  mutls_conn_free(s);
+  mutls_config_free(cc);
+  mutls_config_free(sc);
+}
+
 /* The whole of a file as a string, or NULL. */
 static char *slurp(const char *path) {
   FILE *f = fopen(path, "rb");
@@ -194,6 +241,7 @@ int main(void) {
   conn_calls();
   conn_getters();
   peers();
+  null_buffers();
   all_covered();
   return check_exit();
 }
