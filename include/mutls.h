@@ -27,8 +27,9 @@
  * mutls_client_new and mutls_server_new NULL, and the free functions
  * nothing, like free(). The few other results are noted where declared.
  * A NULL data buffer with a non-zero length (recv, send, read, write,
- * write_into, get_session, set_session, export) is refused the same way,
- * with MUTLS_ERR, and changes nothing; with length 0, NULL is fine.
+ * write_into, get_session, set_session, export, mutls_read, mutls_write)
+ * is refused the same way, with MUTLS_ERR, and changes nothing; with
+ * length 0, NULL is fine.
  */
 #ifndef MUTLS_H
 #define MUTLS_H

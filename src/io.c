@@ -126,7 +126,7 @@ int mutls_handshake(mutls_conn *c) {
 }
 
 int mutls_read(mutls_conn *c, void *buf, size_t len) {
-  if (!c) return MUTLS_ERR;
+  if (!c || (!buf && len)) return MUTLS_ERR; /* see mutls_conn_read */
   if (c->state != ST_CONNECTED && c->state != ST_FAILED) {
     int rc = mutls_handshake(c);
     if (rc != MUTLS_OK) return rc;
@@ -145,7 +145,7 @@ int mutls_read(mutls_conn *c, void *buf, size_t len) {
 /* Writes all of buf on a blocking descriptor; on a non-blocking one as much
  * as the socket takes (a count), or MUTLS_WANT_WRITE if nothing. */
 int mutls_write(mutls_conn *c, const void *buf, size_t len) {
-  if (!c) return MUTLS_ERR;
+  if (!c || (!buf && len)) return MUTLS_ERR; /* see mutls_conn_write */
   if (c->state != ST_CONNECTED && c->state != ST_FAILED) {
     int rc = mutls_handshake(c);
     if (rc != MUTLS_OK) return rc;

@@ -184,6 +184,8 @@ static void null_buffers(void) {
     EXPECT(mutls_conn_error(s), MUTLS_E_NONE);
     EXPECT(mutls_conn_export(c, "EXPORTER-test", NULL, 0, NULL, 32), MUTLS_ERR);
     EXPECT(mutls_conn_get_session(c, NULL, 100), MUTLS_ERR);
+    EXPECT(mutls_read(c, NULL, 5), MUTLS_ERR);
+    EXPECT(mutls_write(c, NULL, 5), MUTLS_ERR);
   }
   mutls_conn *fresh = cc ? mutls_client_new(cc, "localhost") : NULL;
   EXPECT(mutls_conn_set_session(fresh, NULL, 40), MUTLS_ERR);
