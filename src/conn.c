@@ -291,7 +291,11 @@ int mutls_conn_recv(mutls_conn *c, const uint8_t *in, size_t len, size_t *used) 
   *used = 0;
   if (!c || null_buffer(c, "mutls_conn_recv", in, len)) return MUTLS_ERR;
   if (ensure_started(c) != 0 || c->state == ST_FAILED) return MUTLS_ERR;
-  return mt_record_recv(c, in, len, used) == 0 ? MUTLS_OK : MUTLS_ERR;
+  /* A flight's key schedule steps clear the HMAC state once, at the end. */
+  mt_hmac_batch_begin();
+  int rc = mt_record_recv(c, in, len, used);
+  mt_hmac_batch_end();
+  return rc == 0 ? MUTLS_OK : MUTLS_ERR;
 }
 
 int mutls_conn_send(mutls_conn *c, uint8_t *out, size_t cap, size_t *produced) {

@@ -72,6 +72,17 @@ int mt_hkdf(mt_hash_alg alg, const uint8_t *salt, size_t salt_len, const uint8_t
  * TLS 1.3's Finished and PSK binders; the key is never seen outside. */
 int mt_hkdf_expand_hmac(mt_hash_alg alg, const uint8_t *prk, size_t prk_len, const uint8_t *info,
                         size_t info_len, const uint8_t *in, size_t in_len, uint8_t *out);
+/* Between these two (nested: the outermost pair counts), the HMAC calls
+ * above leave their last key's state in this thread's context, and the end
+ * clears it once, instead of after each call. A key schedule step is
+ * several calls in a row; mutls_conn_recv runs its whole input as one
+ * batch, so no key's state outlives the API call that used it. Every begin
+ * must be matched by an end on the same thread. */
+void mt_hmac_batch_begin(void);
+void mt_hmac_batch_end(void);
+/* Tests: this thread's open batches plus the contexts still holding a
+ * key's state; 0 between API calls. */
+int mt_hmac_batch_pending(void);
 
 /* ---- AEAD ---------------------------------------------------------------- */
 typedef enum {

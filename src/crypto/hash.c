@@ -93,7 +93,9 @@ void mt_hash_free(mt_hash_ctx *h) {
  * lookups), and re-keys it for every call; nothing shared is written, so
  * this is thread safe. After each call the context is re-keyed with the
  * empty key, so that no key's HMAC state (as good as the key) stays behind
- * between calls; the context is freed when its thread exits. Measured on
+ * between calls; inside a batch (mt_hmac_batch_begin), once when the batch
+ * ends, which saves a re-keying per call (0.19 us; about 13 per mutual
+ * handshake). The context is freed when its thread exits. Measured on
  * OpenSSL 3.0 (32-byte HKDF-Expand, SHA-256, one core): 0.62 us and 9
  * allocations, against 0.72 us and 11 when each call dup'd the template,
  * and 1.1 us for EVP_KDF "HKDF" (3.0 cannot dup an HKDF context, so each
@@ -125,12 +127,42 @@ static EVP_MAC_CTX *hmac_keyed(mt_hash_alg alg, const uint8_t *key, size_t key_l
   return *slot;
 }
 
-/* Leaves no key's state in c (see above). */
-static void hmac_done(mt_hash_alg alg, EVP_MAC_CTX *c) {
+/* Re-keys c with the empty key (see above), or frees it if that fails. */
+static void hmac_clear(mt_hash_alg alg, EVP_MAC_CTX *c) {
   if (c != NULL && hmac_key(c, NULL, 0) != 0) {
     EVP_MAC_CTX_free(c); /* frees and cleanses; the next call dups again */
     mt_thread_state()->hmac[alg] = NULL;
   }
+}
+
+/* Leaves no key's state in c: at once, or inside a batch when it ends. */
+static void hmac_done(mt_hash_alg alg, EVP_MAC_CTX *c) {
+  struct mt_thread_state *t = mt_thread_state();
+  if (c != NULL && t != NULL && t->hmac_batch) {
+    t->hmac_dirty[alg] = 1;
+    return;
+  }
+  hmac_clear(alg, c);
+}
+
+void mt_hmac_batch_begin(void) {
+  struct mt_thread_state *t = mt_thread_state();
+  if (t != NULL) t->hmac_batch++;
+}
+
+int mt_hmac_batch_pending(void) {
+  struct mt_thread_state *t = mt_thread_state();
+  return t ? (int)t->hmac_batch + t->hmac_dirty[0] + t->hmac_dirty[1] : 0;
+}
+
+void mt_hmac_batch_end(void) {
+  struct mt_thread_state *t = mt_thread_state();
+  if (t == NULL || t->hmac_batch == 0 || --t->hmac_batch > 0) return;
+  for (size_t alg = 0; alg < 2; alg++)
+    if (t->hmac_dirty[alg]) {
+      t->hmac_dirty[alg] = 0;
+      hmac_clear((mt_hash_alg)alg, t->hmac[alg]);
+    }
 }
 
 /* out = HMAC over in with c, already keyed. */

@@ -29,14 +29,18 @@ const EVP_MD *mt_md_of(mt_hash_alg alg); /* NULL for an unknown alg */
 /* What each thread keeps for itself so that no call builds it again: made
  * on first use, freed with everything it holds when the thread exits.
  * Nothing in it is shared, so nothing in it needs a lock; nothing in it
- * holds a secret between calls (hash.c clears its HMAC contexts after each
- * use; the key-exchange contexts hold algorithms and parameters only; the
+ * holds a secret between API calls (hash.c clears its HMAC contexts after
+ * each use, or at the end of the batch around the uses; the key-exchange contexts hold algorithms and parameters only; the
  * random pool serves small, public values only, and is wiped with it). */
 #define MT_KEX_GROUPS 3 /* kex.c's table of groups */
 #define MT_RAND_POOL 256
 #define MT_VERIFY_SLOTS 4
 struct mt_thread_state {
   EVP_MAC_CTX *hmac[2];                 /* by mt_hash_alg (hash.c) */
+  /* Inside mt_hmac_batch_begin/_end: how deep, and which contexts still
+   * hold a key's state, to be cleared when the outermost batch ends. */
+  unsigned hmac_batch;
+  uint8_t hmac_dirty[2];
   EVP_PKEY_CTX *keygen[MT_KEX_GROUPS];  /* keygen_init done, group set (kex.c) */
   EVP_PKEY_CTX *peer_import[MT_KEX_GROUPS]; /* fromdata_init done (kex.c) */
   /* Contexts that checked a peer's CertificateVerify, kept for the next

@@ -7,6 +7,7 @@
 
 #include "common/check.h"
 #include "common/tu.h"
+#include "crypto/crypto.h"
 
 static const char *suites[] = {"TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384",
                                "TLS_CHACHA20_POLY1305_SHA256"};
@@ -210,6 +211,10 @@ static void close_during_handshake(void) {
   tu_move(s, c);
   CHECK("close with Finished queued: accepted", mutls_conn_close(c) == MUTLS_OK);
   tu_move(c, s);
+  /* mutls_conn_recv runs each input as one HMAC batch (hash.c): no key's
+   * state may be left once it returns. */
+  CHECKF("after the handshakes: no HMAC key state left in this thread",
+         mt_hmac_batch_pending() == 0, "pending %d", mt_hmac_batch_pending());
   CHECKF("close with Finished queued: the server completes, then reads MUTLS_CLOSED",
          mutls_conn_handshake_done(s) && mutls_conn_error(s) == MUTLS_E_NONE &&
              mutls_conn_read(s, buf, sizeof buf) == MUTLS_CLOSED,

@@ -66,6 +66,30 @@ static void same_as_single(void) {
   }
 }
 
+/* Inside a batch the HMAC state is cleared once, at its end: the values are
+ * the same, nested batches end with the outermost, and nothing is left
+ * pending after. */
+static void batches(void) {
+  uint8_t secret[32] = {5, 4, 3}, a[32], b[32], k1[16], k2[16], iv1[12], iv2[12];
+  int ok = mt_derive_secret(MT_SHA256, secret, "c hs traffic", secret, a) == 0 &&
+           mt_ks_traffic_keys(MT_SHA256, a, k1, 16, iv1) == 0;
+  mt_hmac_batch_begin();
+  mt_hmac_batch_begin();
+  ok = ok && mt_derive_secret(MT_SHA256, secret, "c hs traffic", secret, b) == 0 &&
+       mt_ks_traffic_keys(MT_SHA256, b, k2, 16, iv2) == 0;
+  mt_hmac_batch_end();
+  int inner_end = mt_hmac_batch_pending();
+  mt_hmac_batch_end();
+  CHECK("in a batch: the same secret and traffic keys as outside one",
+        ok && memcmp(a, b, 32) == 0 && memcmp(k1, k2, 16) == 0 && memcmp(iv1, iv2, 12) == 0);
+  CHECKF("in a batch: the inner end leaves the state to the outer one", inner_end == 2,
+         "pending %d (want the outer batch and one dirty context)", inner_end);
+  CHECKF("after the outermost end: nothing pending", mt_hmac_batch_pending() == 0, "pending %d",
+         mt_hmac_batch_pending());
+  mt_hmac_batch_end(); /* one too many: ignored */
+  CHECK("an unmatched end changes nothing", mt_hmac_batch_pending() == 0);
+}
+
 static void limits(void) {
   uint8_t secret[32] = {0}, out[5][32];
   char label[300];
@@ -101,6 +125,7 @@ int main(void) {
   threads();
   rfc8448();
   same_as_single();
+  batches();
   limits();
   return check_exit();
 }
