@@ -419,11 +419,13 @@ int mutls_conn_write_into(mutls_conn *c, const void *buf, size_t len, uint8_t *o
                           size_t *produced) {
   if (produced) *produced = 0;
   if (!c) return MUTLS_ERR;
-  if (!produced || (!out && cap) || (!buf && len)) {
-    mt_notice(c, "mutls_conn_write_into was given a NULL %s; nothing was written",
-              !produced ? "produced" : !out && cap ? "out" : "buf");
+  if (!produced) {
+    mt_notice(c, "mutls_conn_write_into was given a NULL produced; nothing was done");
     return MUTLS_ERR;
   }
+  if (null_buffer(c, "mutls_conn_write_into", out, cap) ||
+      null_buffer(c, "mutls_conn_write_into", buf, len))
+    return MUTLS_ERR;
   if (may_write(c, "mutls_conn_write_into") != MUTLS_OK) return MUTLS_ERR;
   if (len > INT32_MAX) len = INT32_MAX; /* the count must fit the return value */
   if (len && key_updates_due(c) != 0) return MUTLS_ERR;

@@ -30,8 +30,10 @@ const EVP_MD *mt_md_of(mt_hash_alg alg); /* NULL for an unknown alg */
  * on first use, freed with everything it holds when the thread exits.
  * Nothing in it is shared, so nothing in it needs a lock; nothing in it
  * holds a secret between API calls (hash.c clears its HMAC contexts after
- * each use, or at the end of the batch around the uses; the key-exchange contexts hold algorithms and parameters only; the
- * random pool serves small, public values only, and is wiped with it). */
+ * each use, or at the end of the batch around the uses; the key-exchange
+ * contexts hold algorithms and parameters only; the CertificateVerify
+ * contexts, peers' public keys only; the random pool serves small, public
+ * values only, and is wiped with it). */
 #define MT_KEX_GROUPS 3 /* kex.c's table of groups */
 #define MT_RAND_POOL 256
 #define MT_VERIFY_SLOTS 4

@@ -114,6 +114,25 @@ else
 	fail openssl.s_client.alpn "mutls server did not start"
 fi
 
+# A share the server accepts is taken, though it prefers another group: no
+# HelloRetryRequest, no round trip (RFC 8446 4.2.8).
+if start_mutls_server MS --cert "$P/server-p256.pem" --key "$P/server-p256.key" --echo \
+	--groups secp256r1:x25519; then
+	out=$T_TMP/sc.out
+	s_client_echo "$out" echo-share -connect "127.0.0.1:$MS_port" -tls1_3 \
+		-servername localhost -CAfile "$P/ca.pem" -verify_return_error -groups X25519:P-256
+	rc=$?
+	need "s_client exited with $rc" test $rc -eq 0
+	need "no echo" has "$out" "^echo-share\$"
+	need "temp key is not X25519" has "$out" "^Server Temp Key: X25519"
+	need "server log line is not 'ok TLSv1.3 ... x25519 ... hrr=no'" \
+		logged MS 1 " ok TLSv1\.3 TLS_[A-Z0-9_]+ x25519 .*hrr=no"
+	verdict openssl.s_client.share_before_preference "$out" "$T_TMP/MS.err"
+	stop_bg "$MS"
+else
+	fail openssl.s_client.share_before_preference "mutls server did not start"
+fi
+
 # TLS 1.2 only client: refused with protocol_version.
 if start_mutls_server MS --cert "$P/server-p256.pem" --key "$P/server-p256.key" --echo; then
 	out=$T_TMP/sc.out

@@ -304,7 +304,8 @@ static void misuse(void) {
   CHECKF("NULL out with room: MUTLS_ERR and a notice",
          r == MUTLS_ERR && produced == 0 &&
              strcmp(mutls_conn_notice(p.c),
-                    "mutls_conn_write_into was given a NULL out; nothing was written") == 0,
+                    "mutls_conn_write_into was given a NULL buffer of 256 bytes; nothing was "
+                    "done") == 0,
          "returned %d, notice \"%s\"", r, mutls_conn_notice(p.c));
   CHECK("NULL produced, NULL buf with len: MUTLS_ERR",
         mutls_conn_write_into(p.c, d, 16, out, sizeof out, NULL) == MUTLS_ERR &&
